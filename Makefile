@@ -1,0 +1,88 @@
+# siecap: every target has a "## description"; `make help` lists them.
+
+GO          ?= go
+BIN         ?= bin/siecap
+PKGS        ?= ./...
+FUZZTIME    ?= 10s
+BENCHTIME   ?= 1s
+BENCH_DIR   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/siecap-bench
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -s -w -X github.com/siecap/siecap/internal/buildinfo.Version=$(VERSION)
+APT_PKGS    := clang-14 llvm-14 libbpf-dev iproute2 python3 time
+
+export CGO_ENABLED ?= 0
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets and what they do
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: deps
+deps: ## install the Debian packages and Go modules the build and tests need (as root)
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	$(GO) mod download
+
+.PHONY: build
+build: ## build the static siecap binary into bin/
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/siecap
+
+.PHONY: generate
+generate: ## regenerate committed generated code (bpf2go objects)
+	$(GO) generate ./...
+
+.PHONY: verify-generate
+verify-generate: generate ## regenerate and fail if the committed generated code differs
+	@git diff --exit-code --stat -- '*.go' '*.o' || { echo "generated code is stale: run make generate and commit"; exit 1; }
+
+.PHONY: fmt
+fmt: ## format the Go sources
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: lint
+lint: ## gofmt check, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+.PHONY: test
+test: deps verify-generate lint ## set up, then run every test (kernel tests need root) with the race detector where it fits
+	CGO_ENABLED=1 $(GO) test -race -timeout 15m -count=1 $(PKGS)
+
+.PHONY: test-short
+test-short: ## run the tests that need neither root nor the shared vectors' large files
+	$(GO) test -short -count=1 $(PKGS)
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+.PHONY: bench
+bench: ## run the Go benchmarks of every package
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+.PHONY: bench-data
+bench-data: build ## write the 2,000,000-payload benchmark files (fixed seed) into BENCH_DIR
+	@mkdir -p $(BENCH_DIR)
+	$(BIN) benchdata --out $(BENCH_DIR)
+
+.PHONY: bench-codec
+bench-codec: bench-data ## measure siecap dump against the nmsgtool figures (payloads per CPU-second)
+	BIN=$(BIN) BENCH_DIR=$(BENCH_DIR) bash scripts/bench-codec.sh
+
+.PHONY: demo
+demo: deps build ## run siecap's main job on its built-in default
+	$(BIN) dump --stats --pres -
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin

@@ -36,8 +36,10 @@ generate: ## regenerate committed generated code (bpf2go objects)
 	$(GO) generate ./...
 
 .PHONY: verify-generate
-verify-generate: generate ## regenerate and fail if the committed generated code differs
-	@git diff --exit-code --stat -- '*.go' '*.o' || { echo "generated code is stale: run make generate and commit"; exit 1; }
+verify-generate: ## regenerate the generated code and fail if it differs from what is checked in
+	@sum() { git ls-files -co --exclude-standard | grep -E '_bpf(el|eb)\.(go|o)$$' | sort | xargs -r sha256sum; }; \
+	before=$$(sum); $(GO) generate ./...; after=$$(sum); \
+	if [ "$$before" != "$$after" ]; then echo "generated code is stale: run make generate and commit the result"; exit 1; fi
 
 .PHONY: fmt
 fmt: ## format the Go sources
@@ -81,7 +83,7 @@ bench-codec: bench-data ## measure siecap dump against the nmsgtool figures (pay
 
 .PHONY: demo
 demo: deps build ## run siecap's main job on its built-in default
-	$(BIN) dump --stats --pres -
+	$(BIN) dump --sample --pres --stats
 
 .PHONY: clean
 clean: ## remove build output

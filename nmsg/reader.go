@@ -2,6 +2,7 @@ package nmsg
 
 import (
 	"bufio"
+	"fmt"
 	"errors"
 	"io"
 	"net/netip"
@@ -25,8 +26,13 @@ type Reader struct {
 }
 
 // NewReader returns a Reader over r with a fresh Decoder.
-func NewReader(r io.Reader) *Reader {
-	return &Reader{Decoder: NewDecoder(), r: bufio.NewReaderSize(r, 256<<10)}
+func NewReader(r io.Reader) *Reader { return NewReaderWith(r, NewDecoder()) }
+
+// NewReaderWith returns a Reader over r that decodes with d, so several
+// streams read one after another share its counters and filter. Fragment
+// sets do not span streams: each Reader resolves its pending sets at its end.
+func NewReaderWith(r io.Reader, d *Decoder) *Reader {
+	return &Reader{Decoder: d, r: bufio.NewReaderSize(r, 256<<10)}
 }
 
 // Offset returns the stream offset of the next container to be read.
@@ -117,7 +123,9 @@ func (r *Reader) setFatal(e *Error) error {
 	// they are counted.
 	if !r.flushed {
 		r.flushed = true
-		r.Frags.Flush()
+		if n := r.Frags.Flush(); n > 0 {
+			e.Detail += fmt.Sprintf(" (%d fragment sets left incomplete)", n)
+		}
 	}
 	return e
 }

@@ -2,8 +2,8 @@ package nmsg
 
 import (
 	"bufio"
-	"fmt"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"time"

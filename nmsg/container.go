@@ -1,6 +1,7 @@
 package nmsg
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 
@@ -59,6 +60,31 @@ func (d *bodyDecoder) decode(dst []Payload, body []byte) (out []Payload, info Co
 	// here as well, into dst, so the body is walked once.
 	b := body
 	for len(b) > 0 {
+		// Fast paths for the fields every container is made of.
+		if b[0] == fieldPayloads<<3|2 {
+			l, m := uvarint(b[1:])
+			if m > 0 && l <= uint64(len(b)-1-m) {
+				v := b[1+m : 1+m+int(l)]
+				b = b[1+m+int(l):]
+				info.Payloads++
+				out = append(out, Payload{})
+				if parsePayload(v, &out[len(out)-1]) == nil {
+					out[len(out)-1].wire.raw = v
+				} else {
+					out[len(out)-1].Vid = badSlot
+					badPayload++
+				}
+				continue
+			}
+		} else if b[0] == fieldPayloadCRCs<<3|0 {
+			c, m := uvarint(b[1:])
+			if m > 0 {
+				b = b[1+m:]
+				d.crcs = append(d.crcs, uint32(c))
+				info.HasCRCs = true
+				continue
+			}
+		}
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
 			return dst, info, 0, 0, fmt.Errorf("parse Nmsg tag: %w", protowire.ParseError(n))
@@ -73,7 +99,9 @@ func (d *bodyDecoder) decode(dst []Payload, body []byte) (out []Payload, info Co
 			b = b[m:]
 			info.Payloads++
 			out = append(out, Payload{})
-			if perr := parsePayload(v, &out[len(out)-1]); perr != nil {
+			if perr := parsePayload(v, &out[len(out)-1]); perr == nil {
+				out[len(out)-1].wire.raw = v
+			} else {
 				// Keep a marker slot so CRC indexes stay aligned; it is
 				// removed below.
 				out[len(out)-1].Vid = badSlot
@@ -134,11 +162,14 @@ func (d *bodyDecoder) decode(dst []Payload, body []byte) (out []Payload, info Co
 			continue
 		}
 		if k := i - first; k < len(d.crcs) {
-			if bits.ReverseBytes32(d.crcs[k]) != CRC32C(p.Message) {
+			crc := CRC32C(p.Message)
+			if bits.ReverseBytes32(d.crcs[k]) != crc {
 				badCRC++
 				continue
 			}
+			p.wire.crc, p.wire.hasCRC = crc, true
 		}
+		p.wire.snap = p.envelope()
 		out[w] = *p
 		w++
 	}
@@ -149,43 +180,51 @@ func (d *bodyDecoder) decode(dst []Payload, body []byte) (out []Payload, info Co
 const badSlot = ^uint32(0)
 
 // parsePayload parses one NmsgPayload message into p. vid, msgtype,
-// time_sec and time_nsec are required, as in nmsg.proto.
+// time_sec and time_nsec are required, as in nmsg.proto. The fields every
+// writer uses have one-byte tags, switched on directly: this runs once per
+// payload on the capture path.
 func parsePayload(b []byte, p *Payload) error {
 	const required = 1<<fieldVid | 1<<fieldMsgtype | 1<<fieldTimeSec | 1<<fieldTimeNsec
 	var seen uint32
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		b = b[n:]
+		tag := b[0]
 		var v uint64
-		m := -1
-		switch {
-		case typ == protowire.VarintType && (num == fieldVid || num == fieldMsgtype || num == fieldTimeSec ||
-			num == fieldSource || num == fieldOperator || num == fieldGroup):
-			v, m = protowire.ConsumeVarint(b)
-		case typ == protowire.Fixed32Type && num == fieldTimeNsec:
-			var f uint32
-			f, m = protowire.ConsumeFixed32(b)
-			v = uint64(f)
-		case typ == protowire.BytesType && num == fieldPayload:
-			p.Message, m = protowire.ConsumeBytes(b)
-			p.HasMessage = m >= 0
+		n := -1
+		switch tag {
+		case fieldVid<<3 | 0, fieldMsgtype<<3 | 0, fieldTimeSec<<3 | 0, fieldSource<<3 | 0,
+			fieldOperator<<3 | 0, fieldGroup<<3 | 0:
+			v, n = uvarint(b[1:])
+		case fieldTimeNsec<<3 | 5:
+			if len(b) >= 5 {
+				v, n = uint64(binary.LittleEndian.Uint32(b[1:5])), 4
+			}
+		case fieldPayload<<3 | 2:
+			l, m := uvarint(b[1:])
+			if m > 0 && l <= uint64(len(b)-1-m) {
+				p.Message, p.HasMessage = b[1+m:1+m+int(l)], true
+				n = m + int(l)
+			}
 		default:
-			if num < 32 && num >= fieldVid && num <= fieldGroup && num != 6 {
+			num, typ, m := protowire.ConsumeTag(b)
+			if m < 0 {
+				return protowire.ParseError(m)
+			}
+			if num >= fieldVid && num <= fieldGroup && num != 6 {
 				return fmt.Errorf("field %d has wire type %d", num, typ)
 			}
-			m = protowire.ConsumeFieldValue(num, typ, b)
+			k := protowire.ConsumeFieldValue(num, typ, b[m:])
+			if k < 0 {
+				return protowire.ParseError(k)
+			}
+			b = b[m+k:]
+			continue
 		}
-		if m < 0 {
-			return protowire.ParseError(m)
+		if n < 0 {
+			return fmt.Errorf("field %d: %w", tag>>3, protowire.ParseError(-1))
 		}
-		b = b[m:]
-		if num < 32 {
-			seen |= 1 << num
-		}
-		switch num {
+		b = b[1+n:]
+		seen |= 1 << (tag >> 3)
+		switch tag >> 3 {
 		case fieldVid:
 			p.Vid = uint32(v)
 		case fieldMsgtype:
@@ -209,6 +248,14 @@ func parsePayload(b []byte, p *Payload) error {
 		return fmt.Errorf("vendor id %d", p.Vid)
 	}
 	return nil
+}
+
+// uvarint reads a varint, with the one-byte case inline.
+func uvarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return protowire.ConsumeVarint(b)
 }
 
 // Fragment is a decoded NmsgFragment.

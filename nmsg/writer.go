@@ -3,6 +3,7 @@ package nmsg
 import (
 	"fmt"
 	"io"
+	"math/bits"
 	"math/rand/v2"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -38,16 +39,17 @@ type Writer struct {
 	opts  WriterOptions
 	bufsz int
 
-	entries []byte   // serialized payload fields of the open container
-	crcs    []uint32 // their wire CRCs
-	estsz   int
-	seq     uint32
+	// buf is the open container as it will be written: HeaderSize bytes
+	// reserved for the header, then the payload fields; Flush appends the
+	// CRCs and sequence fields and fills in the header. Building it in
+	// place saves a copy of every payload.
+	buf   []byte
+	crcs  []uint32 // wire CRCs of the payloads in buf
+	estsz int
+	seq   uint32
 
-	scratch []byte // one serialized payload
-	nmsg    []byte // the serialized Nmsg
-	packed  []byte // zlib body
-	out     []byte // container bytes handed to w
-	def     deflater
+	packed []byte // zlib container
+	def    deflater
 
 	containers uint64
 	fragments  uint64
@@ -78,8 +80,13 @@ func (w *Writer) Containers() uint64 { return w.containers + w.fragments }
 // Write adds p to the open container, writing the container first when p
 // would not fit.
 func (w *Writer) Write(p *Payload) error {
-	w.scratch = AppendPayload(w.scratch[:0], p)
-	npLen := len(w.scratch)
+	c := p.cached()
+	var npLen int
+	if c != nil {
+		npLen = len(c.raw)
+	} else {
+		npLen = payloadSize(p)
+	}
 	// libnmsg nmsg_container_add: a container that holds something is
 	// full when the estimate plus this payload comes within 32 bytes of
 	// the buffer size.
@@ -88,14 +95,30 @@ func (w *Writer) Write(p *Payload) error {
 			return err
 		}
 	}
-	w.entries = protowire.AppendTag(w.entries, fieldPayloads, protowire.BytesType)
-	w.entries = protowire.AppendBytes(w.entries, w.scratch)
-	w.crcs = append(w.crcs, WireCRC(p.Message))
+	if len(w.buf) == 0 {
+		w.buf = append(w.buf[:0], make([]byte, HeaderSize)...)
+	}
+	w.buf = append(w.buf, byte(fieldPayloads<<3|protowire.BytesType))
+	w.buf = protowire.AppendVarint(w.buf, uint64(npLen))
+	if c != nil {
+		w.buf = append(w.buf, c.raw...)
+	} else {
+		w.buf = AppendPayload(w.buf, p)
+	}
+	if c != nil && c.hasCRC {
+		w.crcs = append(w.crcs, bits.ReverseBytes32(c.crc))
+	} else {
+		w.crcs = append(w.crcs, WireCRC(p.Message))
+	}
 	w.estsz += npLen + 2 + 6
-	for _, bound := range [...]int{1 << 7, 1 << 14, 1 << 21} {
-		if npLen >= bound {
-			w.estsz++
-		}
+	if npLen >= 1<<7 {
+		w.estsz++
+	}
+	if npLen >= 1<<14 {
+		w.estsz++
+	}
+	if npLen >= 1<<21 {
+		w.estsz++
 	}
 	if w.opts.Unbuffered || w.estsz+w.seqsz() > w.bufsz {
 		return w.Flush()
@@ -115,55 +138,72 @@ func (w *Writer) Flush() error {
 	if len(w.crcs) == 0 {
 		return nil
 	}
-	w.nmsg = append(w.nmsg[:0], w.entries...)
+	b := w.buf
 	for _, c := range w.crcs {
-		w.nmsg = protowire.AppendTag(w.nmsg, fieldPayloadCRCs, protowire.VarintType)
-		w.nmsg = protowire.AppendVarint(w.nmsg, uint64(c))
+		b = append(b, byte(fieldPayloadCRCs<<3|protowire.VarintType))
+		b = protowire.AppendVarint(b, uint64(c))
 	}
 	if w.opts.Sequence {
-		w.nmsg = protowire.AppendTag(w.nmsg, fieldSequence, protowire.VarintType)
-		w.nmsg = protowire.AppendVarint(w.nmsg, uint64(w.seq))
-		w.nmsg = protowire.AppendTag(w.nmsg, fieldSequenceID, protowire.VarintType)
-		w.nmsg = protowire.AppendVarint(w.nmsg, w.opts.SequenceID)
+		b = protowire.AppendTag(b, fieldSequence, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(w.seq))
+		b = protowire.AppendTag(b, fieldSequenceID, protowire.VarintType)
+		b = protowire.AppendVarint(b, w.opts.SequenceID)
 		w.seq++
 	}
-	w.entries, w.crcs, w.estsz = w.entries[:0], w.crcs[:0], HeaderSize
+	w.buf, w.crcs, w.estsz = b[:0], w.crcs[:0], HeaderSize
 
-	body, flags := w.nmsg, uint8(0)
+	out, flags := b, uint8(0)
 	if w.opts.Zlib {
 		var err error
-		w.packed, err = w.def.deflate(w.packed[:0], w.nmsg)
+		w.packed, err = w.def.deflate(append(w.packed[:0], b[:HeaderSize]...), b[HeaderSize:])
 		if err != nil {
 			return err
 		}
-		body, flags = w.packed, FlagZlib
+		out, flags = w.packed, FlagZlib
 	}
-	if HeaderSize+len(body) > w.bufsz {
-		return w.writeFragments(flags, body)
+	if len(out) > w.bufsz {
+		return w.writeFragments(flags, out[HeaderSize:])
 	}
-	w.out = AppendHeader(w.out[:0], flags, len(body))
-	w.out = append(w.out, body...)
-	if _, err := w.w.Write(w.out); err != nil {
+	copy(out, magic[:])
+	out[4], out[5] = flags, ProtocolVersion
+	putLength(out)
+	if _, err := w.w.Write(out); err != nil {
 		return fmt.Errorf("write container: %w", err)
 	}
 	w.containers++
 	return nil
 }
 
+// payloadSize returns the length of AppendPayload(nil, p).
+func payloadSize(p *Payload) int {
+	n := 1 + protowire.SizeVarint(uint64(p.Vid)) + 1 + protowire.SizeVarint(uint64(p.Msgtype)) +
+		1 + protowire.SizeVarint(uint64(p.TimeSec)) + 1 + 4
+	if p.HasMessage || len(p.Message) > 0 {
+		n += 1 + protowire.SizeBytes(len(p.Message))
+	}
+	for _, v := range [...]uint32{p.Source, p.Operator, p.Group} {
+		if v != 0 {
+			n += 1 + protowire.SizeVarint(uint64(v))
+		}
+	}
+	return n
+}
+
 // writeFragments cuts packed into chunks of bufsz-32 bytes, each sent as a
 // FRAGMENT container carrying the id, its index, the index of the last
 // chunk and the CRC of the whole packed container.
 func (w *Writer) writeFragments(flags uint8, packed []byte) error {
+	var out []byte
 	chunk := w.bufsz - 32
 	last := (len(packed) - 1) / chunk
 	id := rand.Uint32()
 	crc := WireCRC(packed)
 	for cur := 0; cur <= last; cur++ {
 		data := packed[cur*chunk : min((cur+1)*chunk, len(packed))]
-		w.out = AppendHeader(w.out[:0], flags|FlagFragment, 0)
-		w.out = AppendFragment(w.out, Fragment{ID: id, Current: uint32(cur), Last: uint32(last), Data: data, CRC: crc, HasCRC: true})
-		putLength(w.out)
-		if _, err := w.w.Write(w.out); err != nil {
+		out = AppendHeader(out[:0], flags|FlagFragment, 0)
+		out = AppendFragment(out, Fragment{ID: id, Current: uint32(cur), Last: uint32(last), Data: data, CRC: crc, HasCRC: true})
+		putLength(out)
+		if _, err := w.w.Write(out); err != nil {
 			return fmt.Errorf("write fragment %d/%d: %w", cur, last, err)
 		}
 		w.fragments++

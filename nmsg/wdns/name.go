@@ -1,0 +1,189 @@
+package wdns
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// MaxNameLen is the longest wire-format name (WDNS_MAXLEN_NAME).
+const MaxNameLen = 255
+
+// Errors for malformed names.
+var (
+	ErrNameMalformed = errors.New("malformed name")
+	ErrNameTooLong   = errors.New("name longer than 255 octets")
+)
+
+// AppendName appends the presentation form of an uncompressed wire-format
+// name: "www.example.com.", "." for the root, labels escaped as wdns does
+// ("\." and "\\" for dots and backslashes inside labels, "\DDD" decimal for
+// octets outside '!'..'~'). The name must be well formed: labels of at most
+// 63 octets, at most 255 octets in all, ending with the root label as its
+// last octet. It does not allocate when dst has room.
+func AppendName(dst, name []byte) ([]byte, error) {
+	n, err := nameLen(name)
+	if err != nil {
+		counters.malformedNames.Add(1)
+		return dst, err
+	}
+	if n != len(name) {
+		counters.malformedNames.Add(1)
+		return dst, fmt.Errorf("append name: %d octets after the root label: %w", len(name)-n, ErrNameMalformed)
+	}
+	return AppendDomain(dst, name), nil
+}
+
+// nameLen returns the length of the well-formed uncompressed name at the
+// start of b.
+func nameLen(b []byte) (int, error) {
+	i := 0
+	for {
+		if i >= len(b) {
+			return 0, fmt.Errorf("name without root label: %w", ErrNameMalformed)
+		}
+		c := int(b[i])
+		if c == 0 {
+			i++
+			break
+		}
+		if c > 63 {
+			return 0, fmt.Errorf("label length octet %#x: %w", c, ErrNameMalformed)
+		}
+		i += 1 + c
+	}
+	if i > MaxNameLen {
+		return 0, ErrNameTooLong
+	}
+	return i, nil
+}
+
+// AppendDomain appends b exactly as wdns_domain_to_str prints it, for any
+// bytes, well formed or not, the way nmsg's dns_name_print and
+// dns_name_format show a name field (they call it for 1..255 octets). A
+// length octet is taken at face value, a label cut short by the end of b
+// prints the octets present, and printing stops at the first zero length
+// octet or at the end of b. An empty b prints ".".
+func AppendDomain(dst, b []byte) []byte {
+	if len(b) == 0 {
+		return append(dst, '.')
+	}
+	read := 0
+	rem := len(b)
+	src := 0
+	oclen := int(b[0])
+	for rem > 0 && oclen != 0 {
+		src++
+		rem--
+		read += oclen + 1
+		for ; oclen > 0 && rem > 0; oclen-- {
+			c := b[src]
+			src++
+			rem--
+			dst = appendNameOctet(dst, c)
+		}
+		dst = append(dst, '.')
+		if src >= len(b) {
+			break
+		}
+		oclen = int(b[src])
+	}
+	if read == 0 {
+		dst = append(dst, '.')
+	}
+	return dst
+}
+
+func appendNameOctet(dst []byte, c byte) []byte {
+	switch {
+	case c == '.' || c == '\\':
+		return append(dst, '\\', c)
+	case c >= '!' && c <= '~':
+		return append(dst, c)
+	default:
+		return append(dst, '\\', '0'+c/100, '0'+c/10%10, '0'+c%10)
+	}
+}
+
+// ParseName converts presentation text to an uncompressed wire-format name,
+// as wdns_str_to_name_case does (the case is kept): "\X" escapes the
+// character X, "\DDD" is a decimal octet, a final dot is optional, "" and "."
+// are the root. Errors: empty labels, escapes that are cut short or above
+// 255, labels longer than 63 octets and names longer than 255 octets.
+func ParseName(s string) ([]byte, error) {
+	b, err := AppendParsedName(make([]byte, 0, len(s)+2), s)
+	if err != nil {
+		counters.nameTextRejected.Add(1)
+		return nil, err
+	}
+	return b, nil
+}
+
+// AppendParsedName is ParseName appending to dst.
+func AppendParsedName(dst []byte, s string) ([]byte, error) {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i] // a C string ends at its first NUL
+	}
+	if s == "" || s == "." {
+		return append(dst, 0), nil
+	}
+	start := len(dst)
+	lenAt := len(dst)
+	dst = append(dst, 0)
+	label := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		i++
+		switch {
+		case c == '\\':
+			if i >= len(s) {
+				return dst[:start], fmt.Errorf("parse name %q: escape at end: %w", s, ErrNameMalformed)
+			}
+			if isDigit(s[i]) {
+				if i+3 > len(s) || !isDigit(s[i+1]) || !isDigit(s[i+2]) {
+					return dst[:start], fmt.Errorf("parse name %q: short decimal escape: %w", s, ErrNameMalformed)
+				}
+				v := int(s[i]-'0')*100 + int(s[i+1]-'0')*10 + int(s[i+2]-'0')
+				if v > 255 {
+					return dst[:start], fmt.Errorf("parse name %q: escape \\%s above 255: %w", s, s[i:i+3], ErrNameMalformed)
+				}
+				dst = append(dst, byte(v))
+				i += 3
+			} else {
+				dst = append(dst, s[i])
+				i++
+			}
+			label++
+		case c == '.':
+			if label == 0 {
+				return dst[:start], fmt.Errorf("parse name %q: empty label: %w", s, ErrNameMalformed)
+			}
+			if label > 63 {
+				return dst[:start], fmt.Errorf("parse name %q: label of %d octets: %w", s, label, ErrNameMalformed)
+			}
+			dst[lenAt] = byte(label)
+			lenAt = len(dst)
+			dst = append(dst, 0)
+			label = 0
+		default:
+			dst = append(dst, c)
+			label++
+		}
+		if len(dst)-start > MaxNameLen {
+			return dst[:start], fmt.Errorf("parse name %q: %w", s, ErrNameTooLong)
+		}
+	}
+	if label > 63 {
+		return dst[:start], fmt.Errorf("parse name %q: label of %d octets: %w", s, label, ErrNameMalformed)
+	}
+	if label > 0 {
+		dst[lenAt] = byte(label)
+		dst = append(dst, 0)
+	}
+	if len(dst)-start > MaxNameLen {
+		return dst[:start], fmt.Errorf("parse name %q: %w", s, ErrNameTooLong)
+	}
+	return dst, nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

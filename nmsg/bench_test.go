@@ -142,4 +142,3 @@ func TestReadPathAllocations(t *testing.T) {
 		}
 	}
 }
-

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -533,4 +534,28 @@ func ExampleWriter() {
 	w.Flush()
 	fmt.Printf("%d container of %d bytes\n", len(c.writes), len(c.writes[0]))
 	// Output: 1 container of 41 bytes
+}
+
+func TestChannels(t *testing.T) {
+	ch, err := nmsg.ParseChannels(bytes.NewBufferString(`# SIE channels
+ch204 198.18.204.255/8430
+ch202 198.18.202.255/8430..8437
+
+ch42 198.18.42.255/8430 198.18.42.255/9430
+ch42 2001:db8::ff/8430
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch["ch204"]) != 1 || len(ch["ch202"]) != 8 || len(ch["ch42"]) != 3 {
+		t.Fatalf("parsed %v", ch)
+	}
+	if ch["ch202"][7] != netip.MustParseAddrPort("198.18.202.255:8437") {
+		t.Errorf("range end %v", ch["ch202"][7])
+	}
+	for _, bad := range []string{"ch1\n", "ch1 198.18.0.1\n", "ch1 198.18.0.1/8430..8400\n", "ch1 198.18.0.1/1..100\n", "ch1 nothost/1\n"} {
+		if _, err := nmsg.ParseChannels(bytes.NewBufferString("ch0 198.18.0.255/8430\n" + bad)); err == nil || !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
 }

@@ -20,6 +20,7 @@ type dumpOptions struct {
 	pres     bool
 	write    string
 	zlib     bool
+	level    int
 	fromJSON bool
 	vid      string
 	msgtype  string
@@ -57,6 +58,7 @@ still incomplete at the end of the input; 2 on usage errors.`,
 	f.BoolVar(&o.pres, "pres", false, "write nmsgtool's presentation format")
 	f.StringVarP(&o.write, "write", "w", "", "write NMSG to `FILE` (1 MiB containers; - for standard output)")
 	f.BoolVarP(&o.zlib, "zlib", "z", false, "compress the NMSG written with -w")
+	f.IntVar(&o.level, "zlib-level", nmsg.ZlibLevel, "deflate `level` for -z, 1 (fastest) to 9 (smallest); 8 matches C zlib's default ratio")
 	f.BoolVar(&o.fromJSON, "from-json", false, "read nmsgtool's JSON lines instead of NMSG")
 	f.StringVar(&o.vid, "vid", "", "keep only payloads of this vendor (`name or number`)")
 	f.StringVar(&o.msgtype, "msgtype", "", "keep only payloads of this message type (`name or number`; alone, implies --vid base)")
@@ -138,6 +140,9 @@ func runDump(cmd *cobra.Command, o dumpOptions, args []string) error {
 	if o.zlib && o.write == "" {
 		return usageError("dump: -z needs -w")
 	}
+	if o.level < 1 || o.level > 9 {
+		return usageError("dump: --zlib-level must be 1 to 9")
+	}
 	if o.fromJSON && o.pcap {
 		return usageError("dump: --from-json and --pcap exclude each other")
 	}
@@ -161,7 +166,7 @@ func runDump(cmd *cobra.Command, o dumpOptions, args []string) error {
 			dst = f
 		}
 		bw := bufio.NewWriterSize(dst, 1<<20)
-		d.out = &nmsgOutput{bw: bw, f: f, w: nmsg.NewWriter(bw, nmsg.WriterOptions{Zlib: o.zlib})}
+		d.out = &nmsgOutput{bw: bw, f: f, w: nmsg.NewWriter(bw, nmsg.WriterOptions{Zlib: o.zlib, ZlibLevel: o.level})}
 	} else {
 		d.out = &textOutput{w: bufio.NewWriterSize(cmd.OutOrStdout(), 256<<10), p: msgmod.Printer{Aliases: aliases}, pres: o.pres}
 	}

@@ -39,7 +39,8 @@ func codecVectors(t *testing.T) []string {
 }
 
 func TestDumpMatchesNmsgtool(t *testing.T) {
-	for _, f := range codecVectors(t) {
+	all, _ := filepath.Glob(filepath.Join(testvectors.Path(t, "nmsgtool"), "*.nmsg"))
+	for _, f := range all {
 		base := strings.TrimSuffix(f, ".nmsg")
 		t.Run(filepath.Base(base), func(t *testing.T) {
 			for _, mode := range []struct{ flag, ext string }{{"-J", ".json"}, {"--pres", ".pres"}} {
@@ -107,11 +108,16 @@ func TestDumpJSONRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	for in, file := range map[string]string{
+	pairs := map[string]string{
 		"dedupe.json":    "dedupe-plain.nmsg",
 		"newdomain.json": "newdomain-plain.nmsg",
 		"mixed.json":     "mixed-plain.nmsg",
-	} {
+	}
+	types, _ := filepath.Glob(filepath.Join(testvectors.Path(t, "inputs"), "types-*.json"))
+	for _, in := range types {
+		pairs[filepath.Base(in)] = strings.TrimSuffix(filepath.Base(in), ".json") + ".nmsg"
+	}
+	for in, file := range pairs {
 		t.Run(in, func(t *testing.T) {
 			out, errs, code := siecap(t, nil, "dump", "--from-json", "-w", "-", testvectors.Path(t, "inputs", in))
 			if code != 0 {
@@ -223,5 +229,28 @@ func TestDumpSample(t *testing.T) {
 	out, errs, code := siecap(t, nil, "dump", "--sample", "--stats")
 	if code != 0 || strings.Count(out, "\n") != 12 || !strings.Contains(errs, "payloads: 12") {
 		t.Fatalf("exit %d, %d lines, stderr %q", code, strings.Count(out, "\n"), errs)
+	}
+}
+
+func TestDumpAliasNames(t *testing.T) {
+	dir := t.TempDir()
+	op := filepath.Join(dir, "nmsg.opalias")
+	gr := filepath.Join(dir, "nmsg.gralias")
+	os.WriteFile(op, []byte("# operators\n1 FSI\n"), 0o644)
+	os.WriteFile(gr, []byte("\n129 dns_parse_failure\n"), 0o644)
+	t.Setenv("NMSG_OPALIAS_FILE", op)
+	t.Setenv("NMSG_GRALIAS_FILE", gr)
+	var buf bytes.Buffer
+	w := nmsg.NewWriter(&buf, nmsg.WriterOptions{})
+	w.Write(&nmsg.Payload{Vid: 2, Msgtype: 1, TimeSec: 1519311169, Operator: 1, Group: 129, Message: []byte{0x50, 0x01}, HasMessage: true})
+	w.Write(&nmsg.Payload{Vid: 2, Msgtype: 1, TimeSec: 1519311169, Operator: 7, Group: 130, Message: []byte{0x50, 0x01}, HasMessage: true})
+	w.Flush()
+	out, errs, code := siecap(t, buf.Bytes(), "dump", "-")
+	if code != 0 || !strings.Contains(out, `"operator":"FSI","group":"dns_parse_failure"`) || !strings.Contains(out, `"operator":7,"group":130`) {
+		t.Errorf("exit %d, stderr %q, out %s", code, errs, out)
+	}
+	out, _, _ = siecap(t, buf.Bytes(), "dump", "--pres", "-")
+	if !strings.Contains(out, "[FSI] [dns_parse_failure] \n") {
+		t.Errorf("pres header lacks the names: %s", out)
 	}
 }

@@ -76,7 +76,7 @@ func (d *bodyDecoder) decode(dst []Payload, body []byte) (out []Payload, info Co
 				}
 				continue
 			}
-		} else if b[0] == fieldPayloadCRCs<<3|0 {
+		} else if b[0] == fieldPayloadCRCs<<3|varintType {
 			c, m := uvarint(b[1:])
 			if m > 0 {
 				b = b[1+m:]
@@ -176,6 +176,10 @@ func (d *bodyDecoder) decode(dst []Payload, body []byte) (out []Payload, info Co
 	return out[:w], info, badCRC, badPayload, nil
 }
 
+// varintType is protowire.VarintType as an untyped constant, for building
+// one-byte tags in switch cases.
+const varintType = 0
+
 // badSlot marks a payload that failed to parse. No vendor id comes close.
 const badSlot = ^uint32(0)
 
@@ -191,8 +195,8 @@ func parsePayload(b []byte, p *Payload) error {
 		var v uint64
 		n := -1
 		switch tag {
-		case fieldVid<<3 | 0, fieldMsgtype<<3 | 0, fieldTimeSec<<3 | 0, fieldSource<<3 | 0,
-			fieldOperator<<3 | 0, fieldGroup<<3 | 0:
+		case fieldVid<<3 | varintType, fieldMsgtype<<3 | varintType, fieldTimeSec<<3 | varintType,
+			fieldSource<<3 | varintType, fieldOperator<<3 | varintType, fieldGroup<<3 | varintType:
 			v, n = uvarint(b[1:])
 		case fieldTimeNsec<<3 | 5:
 			if len(b) >= 5 {

@@ -3,6 +3,7 @@ package nmsg_test
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -47,6 +48,8 @@ func benchRead(b *testing.B, data []byte, n int, out *nmsg.Writer) {
 	b.ReportAllocs()
 	d := nmsg.NewDecoder()
 	br := bytes.NewReader(data)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	b.ResetTimer()
 	for range b.N {
 		br.Reset(data)
@@ -72,7 +75,9 @@ func benchRead(b *testing.B, data []byte, n int, out *nmsg.Writer) {
 		}
 	}
 	b.StopTimer()
+	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/payload")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N*n), "allocs/payload")
 }
 
 // BenchmarkReadPlain: framing and CRC check of every payload.

@@ -1,0 +1,62 @@
+// Package capture reads frames from a network interface through AF_PACKET
+// TPACKET_V3 memory-mapped rings (gopacket's afpacket, which builds without
+// cgo) and hands each one, in place, to a Handler.
+//
+// # Sockets, fanout and readers
+//
+// Start opens Config.Sockets sockets on one interface (default 2, each with a
+// 16 MiB ring: 4 blocks of 4 MiB) and joins them into one fanout group. The
+// default fanout mode hashes each flow to one socket and sets the DEFRAG
+// flag: every datagram of one sender reaches the same socket, in order, with
+// IP fragments already reassembled by the kernel, so fragment reassembly and
+// sequence-loss counting downstream stay exact and need no locks. The
+// load-balancing mode spreads packets round-robin over the sockets (for a
+// single channel too fat for one core); a sender's datagrams may then be seen
+// out of order across sockets and Status reports SequenceLossApproximate.
+//
+// Each socket has one reader goroutine that runs to completion: it reads a
+// frame in place, fills a Packet (data, timestamp, lengths, VLAN id from the
+// kernel's auxdata, since the kernel strips the 802.1Q tag before AF_PACKET
+// sees it) and calls its Handler. The handler for each socket is created by
+// the newHandler function given to Start and is only ever called from that
+// socket's reader, so per-socket state needs no locks.
+//
+// # Ownership of packet data
+//
+// Packet.Data points into the kernel's ring. It is valid only during
+// HandlePacket: when the call returns, the reader moves on and the kernel may
+// overwrite those bytes. A handler must not retain Data, any slice of it, or
+// the *Packet itself; it copies out whatever must outlive the call (payloads
+// into pooled batches, or whole datagrams). Reading in place is what keeps the
+// reader at a fraction of a microsecond per packet.
+//
+// # Kernel filter
+//
+// When Config.Filter is set, its eBPF socket-filter program is attached to
+// every socket (SO_ATTACH_BPF) before the socket joins the fanout group. This
+// package does not know the program: the caller passes anything with an FD
+// method (for example a *ebpf.Program). Frames that reached a socket between
+// its bind and the attach are delivered unfiltered; consumers filter again.
+//
+// # Statistics
+//
+// The kernel's socket counters (packets, drops, queue freezes) reset each time
+// they are read. Capture reads them when Stats is called, every
+// Config.StatsInterval in the background (so the kernel's 32-bit counters
+// cannot wrap unseen), and once more at Close, and accumulates them per socket
+// and for the interface in 64-bit counters. The kernel's packet count includes
+// the packets it dropped. The readers count the packets and bytes they handed
+// to handlers, and read errors.
+//
+// # Shutdown
+//
+// gopacket crashes if a socket is closed while a read is blocked on it, so
+// Close never does that: readers poll with a short timeout
+// (Config.PollTimeout) and check a stop flag between packets; Close sets the
+// flag, waits for every reader to return, reads the final statistics, and
+// only then closes the sockets.
+//
+// The reader's hot path does not allocate, except that gopacket appends the
+// VLAN id of a tagged frame to CaptureInfo.AncillaryData, which allocates
+// once per tagged frame.
+package capture

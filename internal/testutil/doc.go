@@ -1,0 +1,4 @@
+// Package testutil holds the skip rules shared by siecap's privileged tests:
+// a test skips only when a named privilege or kernel feature is missing, and
+// fails on any other error.
+package testutil

@@ -1,0 +1,83 @@
+package testutil
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// Capability numbers from linux/capability.h.
+const (
+	CapNetAdmin = 12
+	CapNetRaw   = 13
+	CapSysAdmin = 21
+	CapBPF      = 39
+	CapPerfmon  = 38
+)
+
+var capNames = map[int]string{
+	CapNetAdmin: "CAP_NET_ADMIN",
+	CapNetRaw:   "CAP_NET_RAW",
+	CapSysAdmin: "CAP_SYS_ADMIN",
+	CapBPF:      "CAP_BPF",
+	CapPerfmon:  "CAP_PERFMON",
+}
+
+// HasCap reports whether the process holds capability c in its effective set.
+func HasCap(c int) bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	return data[c/32].Effective&(1<<(uint(c)%32)) != 0
+}
+
+// RequireCaps skips t, naming the first missing capability, unless the
+// process holds every capability in caps.
+func RequireCaps(t testing.TB, caps ...int) {
+	t.Helper()
+	for _, c := range caps {
+		if !HasCap(c) {
+			t.Skipf("missing privilege %s (run as root)", capNames[c])
+		}
+	}
+}
+
+// SkipOnPermission skips t if err is a permission error (naming what) and
+// fails it on any other non-nil error.
+func SkipOnPermission(t testing.TB, err error, what string) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EPERM) {
+		t.Skipf("missing privilege for %s: %v", what, err)
+	}
+	t.Fatalf("%s: %v", what, err)
+}
+
+// KernelRelease returns the running kernel's major and minor version.
+func KernelRelease() (major, minor int) {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return 0, 0
+	}
+	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor)
+	return major, minor
+}
+
+// SkipIfKernelOlder skips t, naming feature, if the running kernel is older
+// than version ("major.minor").
+func SkipIfKernelOlder(t testing.TB, version, feature string) {
+	t.Helper()
+	var wmaj, wmin int
+	fmt.Sscanf(version, "%d.%d", &wmaj, &wmin)
+	maj, min := KernelRelease()
+	if maj < wmaj || (maj == wmaj && min < wmin) {
+		t.Skipf("kernel %d.%d lacks %s (needs %s)", maj, min, feature, version)
+	}
+}

@@ -170,7 +170,9 @@ func (d *bodyDecoder) decode(dst []Payload, body []byte) (out []Payload, info Co
 			p.wire.crc, p.wire.hasCRC = crc, true
 		}
 		p.wire.snap = p.envelope()
-		out[w] = *p
+		if w != i {
+			out[w] = *p
+		}
 		w++
 	}
 	return out[:w], info, badCRC, badPayload, nil
@@ -254,10 +256,35 @@ func parsePayload(b []byte, p *Payload) error {
 	return nil
 }
 
-// uvarint reads a varint, with the one-byte case inline.
+// uvarint reads a varint. Up to five bytes (every field of NmsgPayload but
+// a pre-2004 or post-2514 time_sec) are decoded inline; longer ones go to
+// protowire.
 func uvarint(b []byte) (uint64, int) {
-	if len(b) > 0 && b[0] < 0x80 {
-		return uint64(b[0]), 1
+	if len(b) >= 5 {
+		v := uint64(b[0])
+		if v < 0x80 {
+			return v, 1
+		}
+		v &= 0x7f
+		c := uint64(b[1])
+		if c < 0x80 {
+			return v | c<<7, 2
+		}
+		v |= (c & 0x7f) << 7
+		c = uint64(b[2])
+		if c < 0x80 {
+			return v | c<<14, 3
+		}
+		v |= (c & 0x7f) << 14
+		c = uint64(b[3])
+		if c < 0x80 {
+			return v | c<<21, 4
+		}
+		v |= (c & 0x7f) << 21
+		c = uint64(b[4])
+		if c < 0x80 {
+			return v | c<<28, 5
+		}
 	}
 	return protowire.ConsumeVarint(b)
 }

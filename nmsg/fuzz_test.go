@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	"github.com/siecap/siecap/internal/testvectors"
 	"github.com/siecap/siecap/nmsg"
 )
@@ -152,6 +154,20 @@ func FuzzParseFragment(f *testing.F) {
 		fr2, err := nmsg.ParseFragment(again)
 		if err != nil || fr2.ID != fr.ID || fr2.Current != fr.Current || fr2.Last != fr.Last || !bytes.Equal(fr2.Data, fr.Data) {
 			t.Fatalf("re-encoded fragment differs: %v", err)
+		}
+	})
+}
+
+// FuzzUvarint checks the inline varint decoder against protowire's.
+func FuzzUvarint(f *testing.F) {
+	for _, v := range []uint64{0, 1, 127, 128, 16383, 16384, 1519311169, 1 << 35, ^uint64(0)} {
+		f.Add(protowire.AppendVarint(nil, v))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, n := nmsg.Uvarint(b)
+		w, m := protowire.ConsumeVarint(b)
+		if n != m || (n > 0 && v != w) {
+			t.Fatalf("uvarint(%x) = %d, %d; protowire: %d, %d", b, v, n, w, m)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package nmsg_test
 import (
 	"bytes"
 	"errors"
+	"hash/adler32"
 	"io"
 	"os"
 	"path/filepath"
@@ -168,6 +169,17 @@ func FuzzUvarint(f *testing.F) {
 		w, m := protowire.ConsumeVarint(b)
 		if n != m || (n > 0 && v != w) {
 			t.Fatalf("uvarint(%x) = %d, %d; protowire: %d, %d", b, v, n, w, m)
+		}
+	})
+}
+
+// FuzzAdler32 checks the unrolled Adler-32 against hash/adler32.
+func FuzzAdler32(f *testing.F) {
+	f.Add([]byte("Wikipedia"))
+	f.Add(bytes.Repeat([]byte{0xff}, 100000))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := nmsg.Adler32(b), adler32.Checksum(b); got != want {
+			t.Fatalf("adler32 %08x, want %08x", got, want)
 		}
 	})
 }

@@ -72,6 +72,14 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 bench: ## run the Go benchmarks of every package
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
 
+.PHONY: bench-ring
+bench-ring: ## ring vs Go channel handoff: ns per item and allocations, single items and batches of 64
+	$(GO) test -run '^$$' -bench Handoff -count 5 ./ring/
+
+.PHONY: bench-capture-reader
+bench-capture-reader: ## capture reader CPU per packet on a veth pair (root)
+	$(GO) test -run '^$$' -bench Reader -benchtime=200000x -count 3 ./capture/
+
 .PHONY: bench-data
 bench-data: build ## write the 2,000,000-payload benchmark files (fixed seed) into BENCH_DIR
 	@mkdir -p $(BENCH_DIR)

@@ -2,7 +2,6 @@ package msgmod
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/siecap/siecap/nmsg/wdns"
 )
@@ -143,22 +142,9 @@ func rdataPrint(m *msg, f *Field, v val, dst []byte) []byte {
 }
 
 // timeFormat is time_format: a uint32 of Unix seconds as
-// "YYYY-MM-DD HH:MM:SS" (UTC, the year unpadded).
-func timeFormat(_ *msg, _ *Field, v val, dst []byte) ([]byte, bool) {
-	t := time.Unix(int64(uint32(v.u)), 0).UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	dst = strconv.AppendInt(dst, int64(y), 10)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, int(mo), 2)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, d, 2)
-	dst = append(dst, ' ')
-	dst = appendDigits(dst, h, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, mi, 2)
-	dst = append(dst, ':')
-	return appendDigits(dst, s, 2), true
+// "YYYY-MM-DD HH:MM:SS" (UTC, the year unpadded: always four digits).
+func timeFormat(m *msg, _ *Field, v val, dst []byte) ([]byte, bool) {
+	return m.p.appendTime32(dst, uint32(v.u)), true
 }
 
 // messageFormat is dns_message_format: the DNS message as

@@ -6,9 +6,9 @@ import (
 	"math"
 	"net/netip"
 	"strconv"
-	"time"
 
 	"github.com/siecap/siecap/nmsg"
+	"github.com/siecap/siecap/nmsg/wdns"
 )
 
 // Printer prints payloads as nmsgtool does. It reuses its scratch space
@@ -18,8 +18,10 @@ type Printer struct {
 	Aliases *nmsg.Aliases
 
 	m    msg
-	tmp  []byte // formatter output
+	tmp  []byte // text to escape, rdata lines
 	tmp2 []byte // getter output (reassembled packets, ...)
+	days dayCache
+	dns  wdns.Message // the DNS message fields parse into
 }
 
 // AppendJSON appends the nmsgtool -J line of pl (with its "\n") to dst.
@@ -37,21 +39,20 @@ func (p *Printer) AppendJSON(dst []byte, pl *nmsg.Payload) ([]byte, error) {
 		}
 	}
 	dst = append(dst, `{"time":"`...)
-	dst = appendJSONTime(dst, pl.TimeSec, pl.TimeNsec)
-	dst = append(dst, `","vname":`...)
-	vname := VendorName(pl.Vid)
-	if vname == "" {
-		vname = "(unknown)"
-	}
-	dst = appendJSONString(dst, []byte(vname))
-	dst = append(dst, `,"mname":`...)
+	dst = p.appendJSONTime(dst, pl.TimeSec, pl.TimeNsec)
 	if mod == nil {
-		dst = append(dst, `"(unknown)","vid":`...)
+		dst = append(dst, `","vname":`...)
+		vname := VendorName(pl.Vid)
+		if vname == "" {
+			vname = "(unknown)"
+		}
+		dst = appendJSONString(dst, []byte(vname))
+		dst = append(dst, `,"mname":"(unknown)","vid":`...)
 		dst = strconv.AppendUint(dst, uint64(pl.Vid), 10)
 		dst = append(dst, `,"msgtype":`...)
 		dst = strconv.AppendUint(dst, uint64(pl.Msgtype), 10)
 	} else {
-		dst = appendJSONString(dst, []byte(mod.MName))
+		dst = append(dst, mod.jsonNames...)
 	}
 	if pl.Source != 0 {
 		dst = append(dst, `,"source":"`...)
@@ -107,16 +108,7 @@ func (p *Printer) appendAliasJSON(dst []byte, t *nmsg.AliasTable, n uint32) []by
 func (p *Printer) appendJSONFields(dst []byte) []byte {
 	m := &p.m
 	mod := m.mod
-	first := true
-	declare := func(dst []byte, name string) []byte {
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = append(dst, '"')
-		dst = append(dst, name...)
-		return append(dst, '"', ':')
-	}
+	comma := false
 	for fi := range mod.Fields {
 		f := &mod.Fields[fi]
 		if f.Hidden {
@@ -133,7 +125,11 @@ func (p *Printer) appendJSONFields(dst []byte) []byte {
 					break
 				}
 				if k == 0 {
-					dst = declare(dst, f.Name)
+					if comma {
+						dst = append(dst, ',')
+					}
+					comma = true
+					dst = append(dst, f.jsonKey...)
 					if f.Repeated {
 						dst = append(dst, '[')
 					}
@@ -151,45 +147,67 @@ func (p *Printer) appendJSONFields(dst []byte) []byte {
 			}
 			continue
 		}
+		s := m.idx[fi]
 		if !f.Repeated {
-			v, ok := m.one(fi)
-			if !ok {
+			var v val
+			switch {
+			case s.last != 0:
+				v = m.ents[s.last-1].v
+			case f.Required:
+				v = f.zero()
+			default:
 				continue
 			}
-			dst = declare(dst, f.Name)
+			if comma {
+				dst = append(dst, ',')
+			}
+			comma = true
+			dst = append(dst, f.jsonKey...)
 			dst = p.appendJSONValue(dst, f, v)
 			continue
 		}
-		dst = declare(dst, f.Name)
+		if comma {
+			dst = append(dst, ',')
+		}
+		comma = true
+		dst = append(dst, f.jsonKey...)
 		dst = append(dst, '[')
-		n := 0
-		for i := range m.ents {
-			if m.ents[i].fi != fi {
-				continue
-			}
-			if n > 0 {
+		i := s.first - 1
+		for k := int32(0); k < s.n; k++ {
+			if k > 0 {
 				dst = append(dst, ',')
 			}
-			n++
 			dst = p.appendJSONValue(dst, f, m.ents[i].v)
+			i = m.ents[i].next
 		}
 		dst = append(dst, ']')
 	}
 	return dst
 }
 
-// appendJSONValue is libnmsg's _nmsg_message_payload_to_json_load.
+// appendJSONValue is libnmsg's _nmsg_message_payload_to_json_load. A
+// formatter writes straight into dst; its text is escaped afterwards only
+// when it holds an octet JSON must escape, which names and rdata seldom do.
 func (p *Printer) appendJSONValue(dst []byte, f *Field, v val) []byte {
+	if f.kind == fkTime {
+		dst = append(dst, '"')
+		dst = p.appendTime32(dst, uint32(v.u))
+		return append(dst, '"')
+	}
 	if f.format != nil {
-		out, ok := f.format(&p.m, f, v, p.tmp[:0])
-		p.tmp = out[:0]
-		if !ok {
-			return append(dst, "null"...)
-		}
+		start := len(dst)
 		if f.FormatRaw {
-			return append(dst, out...)
+			out, ok := f.format(&p.m, f, v, dst)
+			if !ok {
+				return append(out[:start], "null"...)
+			}
+			return out
 		}
-		return appendJSONString(dst, out)
+		out, ok := f.format(&p.m, f, v, append(dst, '"'))
+		if !ok {
+			return append(out[:start], "null"...)
+		}
+		return p.closeJSONString(out, start+1)
 	}
 	switch f.Type {
 	case ftBytes:
@@ -235,6 +253,17 @@ func (p *Printer) appendJSONValue(dst []byte, f *Field, v val) []byte {
 	return append(dst, "null"...)
 }
 
+// closeJSONString escapes dst[from:], raw text just written, in place if it
+// needs it, and appends the closing quote.
+func (p *Printer) closeJSONString(dst []byte, from int) []byte {
+	if jsonClean(dst[from:]) {
+		return append(dst, '"')
+	}
+	p.tmp = append(p.tmp[:0], dst[from:]...)
+	dst = appendJSONEscaped(dst[:from], p.tmp)
+	return append(dst, '"')
+}
+
 // appendJSONDouble prints as libnmsg's append_json_value_double: "%.18f"
 // with trailing zeros trimmed down to one decimal. nmsgtool prints NaN and
 // infinities bare ("nan", "inf"), which is not JSON; they print as null
@@ -252,24 +281,26 @@ func appendJSONDouble(dst []byte, d float64) []byte {
 	return dst
 }
 
-// appendJSONTime writes "YYYY-MM-DD HH:MM:SS.nnnnnnnnn" (UTC).
-func appendJSONTime(dst []byte, sec int64, nsec uint32) []byte {
-	t := time.Unix(sec, 0).UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	dst = appendDigits(dst, y, 4)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, int(mo), 2)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, d, 2)
-	dst = append(dst, ' ')
-	dst = appendDigits(dst, h, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, mi, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, s, 2)
+// appendJSONTime writes "YYYY-MM-DD HH:MM:SS.nnnnnnnnn" (UTC), the year
+// and the nanoseconds cut to their last 4 and 9 digits (libnmsg
+// num_to_str).
+func (p *Printer) appendJSONTime(dst []byte, sec int64, nsec uint32) []byte {
+	if sec >= 0 && sec < maxFastSec {
+		dst = p.days.appendDateTimeFast(dst, uint64(sec))
+	} else {
+		dst = appendTimeSlow(dst, sec, func(dst []byte, y int) []byte { return appendDigits(dst, y, 4) })
+	}
 	dst = append(dst, '.')
+	if nsec < 1e9 {
+		return appendNano9(dst, nsec)
+	}
 	return appendDigits(dst, int(nsec), 9)
+}
+
+// appendTime32 is time_format: a uint32 of Unix seconds as
+// "YYYY-MM-DD HH:MM:SS" (UTC; its years all have four digits).
+func (p *Printer) appendTime32(dst []byte, sec uint32) []byte {
+	return p.days.appendDateTimeFast(dst, uint64(sec))
 }
 
 // appendDigits writes the last n decimal digits of v, zero-padded (libnmsg
@@ -287,25 +318,16 @@ func appendDigits(dst []byte, v, n int) []byte {
 }
 
 // appendDateTime writes "YYYY-MM-DD HH:MM:SS" as strftime "%Y-%m-%d %T".
-func appendDateTime(dst []byte, sec int64) []byte {
-	t := time.Unix(sec, 0).UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	if y >= 0 && y < 10000 {
-		dst = appendDigits(dst, y, 4)
-	} else {
-		dst = strconv.AppendInt(dst, int64(y), 10)
+func (p *Printer) appendDateTime(dst []byte, sec int64) []byte {
+	if sec >= 0 && sec < maxFastSec {
+		return p.days.appendDateTimeFast(dst, uint64(sec))
 	}
-	dst = append(dst, '-')
-	dst = appendDigits(dst, int(mo), 2)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, d, 2)
-	dst = append(dst, ' ')
-	dst = appendDigits(dst, h, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, mi, 2)
-	dst = append(dst, ':')
-	return appendDigits(dst, s, 2)
+	return appendTimeSlow(dst, sec, func(dst []byte, y int) []byte {
+		if y >= 0 && y < 10000 {
+			return appendDigits(dst, y, 4)
+		}
+		return strconv.AppendInt(dst, int64(y), 10)
+	})
 }
 
 const hexDigits = "0123456789abcdef"

@@ -113,7 +113,23 @@ type Field struct {
 	get func(m *msg, i int) (val, bool)
 	// parse converts a JSON input string (fields with a libnmsg parser).
 	parse func(m *encMsg, f *Field, s string) (val, error)
+
+	// kind names the formatter of the DNS fields the printers handle
+	// without calling print or format (fkOther: call them).
+	kind fkind
+	// wt is the wire type of PB; jsonKey is `"name":` (set by register).
+	wt      protowire.Type
+	jsonKey string
 }
+
+// fkind names a field formatter the printers inline on their hot path;
+// print and format stay set and are what it does.
+type fkind uint8
+
+const (
+	fkOther fkind = iota
+	fkTime        // timeFormat
+)
 
 // Module is the message module of one (vendor id, message type).
 type Module struct {
@@ -127,6 +143,9 @@ type Module struct {
 	// rrtypeFi and rrclassFi index the fields rdata formatters read
 	// (-1 if the module has none).
 	rrtypeFi, rrclassFi int
+	// jsonNames is `","vname":"V","mname":"M"` and presNames
+	// `vid:type V M`, the fixed parts of the header lines.
+	jsonNames, presNames string
 }
 
 func (m *Module) fieldByTag(t protowire.Number) int {
@@ -150,13 +169,19 @@ func (m *Module) FieldNames() []string {
 
 var (
 	modules = map[uint64]*Module{}
-	vendors = map[uint32]string{
+	// moduleTable holds the modules of small vendor ids and message types
+	// (all of them), so that the printers find one without hashing.
+	moduleTable [8][32]*Module
+	vendors     = map[uint32]string{
 		1: "base", 2: "SIE", 3: "GTISC", 4: "Defintel", 5: "Univie",
 		6: "Unveillance", 7: "WISC",
 	}
 )
 
 func register(m *Module) {
+	if len(m.Fields) > maxFields {
+		panic(fmt.Sprintf("msgmod: module %s has %d fields, more than %d", m.MName, len(m.Fields), maxFields))
+	}
 	m.byTag = map[protowire.Number]int{}
 	m.rrtypeFi, m.rrclassFi = -1, -1
 	for i := range m.Fields {
@@ -168,7 +193,10 @@ func register(m *Module) {
 		}
 	}
 	for i := range m.Fields {
-		t := m.Fields[i].Tag
+		f := &m.Fields[i]
+		f.wt = wireTypeOf(f.PB)
+		f.jsonKey = `"` + f.Name + `":`
+		t := f.Tag
 		if t == 0 {
 			continue
 		}
@@ -177,11 +205,34 @@ func register(m *Module) {
 			m.fixedTag[t] = int8(i + 1)
 		}
 	}
+	vname := VendorName(m.Vid)
+	if vname == "" {
+		vname = "(unknown)"
+	}
+	j := append([]byte(`","vname":`), appendJSONString(nil, []byte(vname))...)
+	j = append(j, `,"mname":`...)
+	m.jsonNames = string(appendJSONString(j, []byte(m.MName)))
+	pn := strconv.AppendInt(nil, int64(int32(m.Vid)), 10)
+	pn = append(pn, ':')
+	pn = strconv.AppendInt(pn, int64(int32(m.Msgtype)), 10)
+	pn = append(pn, ' ')
+	if vn := VendorName(m.Vid); vn != "" {
+		pn = append(pn, vn...)
+	} else {
+		pn = append(pn, "(null)"...)
+	}
+	m.presNames = string(append(append(pn, ' '), m.MName...))
 	modules[uint64(m.Vid)<<32|uint64(m.Msgtype)] = m
+	if m.Vid < uint32(len(moduleTable)) && m.Msgtype < uint32(len(moduleTable[0])) {
+		moduleTable[m.Vid][m.Msgtype] = m
+	}
 }
 
 // Lookup returns the module of (vid, msgtype), or nil if none is known.
 func Lookup(vid, msgtype uint32) *Module {
+	if vid < uint32(len(moduleTable)) && msgtype < uint32(len(moduleTable[0])) {
+		return moduleTable[vid][msgtype]
+	}
 	return modules[uint64(vid)<<32|uint64(msgtype)]
 }
 

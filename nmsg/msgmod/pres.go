@@ -1,6 +1,7 @@
 package msgmod
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 
@@ -24,29 +25,28 @@ func (p *Printer) AppendPres(dst []byte, pl *nmsg.Payload) ([]byte, error) {
 	dst = append(dst, '[')
 	dst = strconv.AppendInt(dst, int64(len(pl.Message)), 10)
 	dst = append(dst, "] ["...)
-	dst = appendDateTime(dst, pl.TimeSec)
+	dst = p.appendDateTime(dst, pl.TimeSec)
 	dst = append(dst, '.')
-	dst = appendDigits(dst, int(pl.TimeNsec), 9)
-	if pl.TimeNsec >= 1e9 {
-		dst = dst[:len(dst)-9]
+	if pl.TimeNsec < 1e9 {
+		dst = appendNano9(dst, pl.TimeNsec)
+	} else {
 		dst = strconv.AppendUint(dst, uint64(pl.TimeNsec), 10)
 	}
 	dst = append(dst, "] ["...)
-	dst = strconv.AppendInt(dst, int64(int32(pl.Vid)), 10)
-	dst = append(dst, ':')
-	dst = strconv.AppendInt(dst, int64(int32(pl.Msgtype)), 10)
-	dst = append(dst, ' ')
-	// glibc prints a NULL name as "(null)".
-	if vn := VendorName(pl.Vid); vn != "" {
-		dst = append(dst, vn...)
-	} else {
-		dst = append(dst, "(null)"...)
-	}
-	dst = append(dst, ' ')
 	if mod != nil {
-		dst = append(dst, mod.MName...)
+		dst = append(dst, mod.presNames...)
 	} else {
-		dst = append(dst, "(null)"...)
+		dst = strconv.AppendInt(dst, int64(int32(pl.Vid)), 10)
+		dst = append(dst, ':')
+		dst = strconv.AppendInt(dst, int64(int32(pl.Msgtype)), 10)
+		dst = append(dst, ' ')
+		// glibc prints a NULL name as "(null)".
+		if vn := VendorName(pl.Vid); vn != "" {
+			dst = append(dst, vn...)
+		} else {
+			dst = append(dst, "(null)"...)
+		}
+		dst = append(dst, " (null)"...)
 	}
 	dst = append(dst, "] ["...)
 	dst = appendHex8(dst, pl.Source)
@@ -100,31 +100,42 @@ func (p *Printer) appendPresFields(dst []byte) []byte {
 				dst = p.appendPresValue(dst, f, v)
 			}
 		default:
-			for i := range m.ents {
-				if m.ents[i].fi == fi {
-					dst = p.appendPresValue(dst, f, m.ents[i].v)
-				}
+			s := m.idx[fi]
+			i := s.first - 1
+			for k := int32(0); k < s.n; k++ {
+				dst = p.appendPresValue(dst, f, m.ents[i].v)
+				i = m.ents[i].next
 			}
 		}
 	}
 	return dst
 }
 
-// appendPresValue is libnmsg's _nmsg_message_payload_to_pres_load.
+// appendPresValue is libnmsg's _nmsg_message_payload_to_pres_load. A
+// formatter writes straight into dst, after the field's name.
 func (p *Printer) appendPresValue(dst []byte, f *Field, v val) []byte {
+	if f.kind == fkTime {
+		dst = append(dst, f.Name...)
+		dst = append(dst, ':', ' ')
+		dst = p.appendTime32(dst, uint32(v.u))
+		return append(dst, '\n')
+	}
 	if f.print != nil {
 		return f.print(&p.m, f, v, dst)
 	}
 	if f.format != nil && !f.FormatRaw {
-		out, ok := f.format(&p.m, f, v, p.tmp[:0])
-		p.tmp = out[:0]
-		if !ok {
-			return dst
-		}
+		start := len(dst)
 		dst = append(dst, f.Name...)
 		dst = append(dst, ':', ' ')
-		dst = append(dst, cutNUL(out)...)
-		return append(dst, '\n')
+		from := len(dst)
+		out, ok := f.format(&p.m, f, v, dst)
+		if !ok {
+			return out[:start]
+		}
+		if i := bytes.IndexByte(out[from:], 0); i >= 0 {
+			out = out[:from+i] // C's "%s" stops at a NUL
+		}
+		return append(out, '\n')
 	}
 	dst = append(dst, f.Name...)
 	switch f.Type {

@@ -8,7 +8,7 @@ var dnsDedupeType = enumSeq("INSERTION", "EXPIRATION", "CHAFF", "AUTHORITATIVE",
 
 func sieTimeField(name string, tag int32) Field {
 	return Field{Name: name, Tag: numT(tag), Type: ftUint32, PB: pbUvarint,
-		format: timeFormat, parse: timeParse}
+		format: timeFormat, parse: timeParse, kind: fkTime}
 }
 
 func sieNameField(name string, tag int32) Field {

@@ -9,35 +9,49 @@ func appendJSONString(dst, b []byte) []byte {
 	return append(dst, '"')
 }
 
+// jsonEscapes marks the octets appendJSONEscaped escapes.
+var jsonEscapes = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// jsonClean reports whether b needs no escaping.
+func jsonClean(b []byte) bool {
+	for _, c := range b {
+		if jsonEscapes[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// appendJSONEscaped appends b escaped. Hot path: the runs between octets
+// to escape (most strings have none) are appended whole.
 func appendJSONEscaped(dst, b []byte) []byte {
 	last := 0
 	for i, c := range b {
-		var esc byte
-		switch c {
-		case '\b':
-			esc = 'b'
-		case '\f':
-			esc = 'f'
-		case '\n':
-			esc = 'n'
-		case '\r':
-			esc = 'r'
-		case '\t':
-			esc = 't'
-		case '"':
-			esc = '"'
-		case '\\':
-			esc = '\\'
-		default:
-			if c > 0x1f {
-				continue
-			}
+		if !jsonEscapes[c] {
+			continue
 		}
 		dst = append(dst, b[last:i]...)
 		last = i + 1
-		if esc != 0 {
-			dst = append(dst, '\\', esc)
-		} else {
+		switch c {
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		default:
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
 	}

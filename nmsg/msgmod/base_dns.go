@@ -4,7 +4,7 @@ package msgmod
 
 func baseClassField(name string, tag int32) Field {
 	return Field{Name: name, Tag: numT(tag), Type: ftUint16, PB: pbUvarint,
-		print: baseClassPrint, format: baseClassFormat, parse: baseClassParse}
+		print: baseClassPrint, format: baseClassFormat, parse: baseClassParse, kind: fkBaseClass}
 }
 
 func init() {

@@ -46,6 +46,18 @@ func BenchmarkAppendPresDnsdedupe(b *testing.B) {
 	benchAppend(b, benchPayloads(b, "dedupe-plain.nmsg"), (*Printer).AppendPres)
 }
 
+// BenchmarkAppendJSONDnsqr prints base dnsqr payloads (captured queries
+// and responses, parsed and printed as DNS messages); it must not
+// allocate.
+func BenchmarkAppendJSONDnsqr(b *testing.B) {
+	benchAppend(b, benchPayloads(b, "dnsqr-pcap.nmsg"), (*Printer).AppendJSON)
+}
+
+// BenchmarkAppendPresDnsqr is the presentation form of the same.
+func BenchmarkAppendPresDnsqr(b *testing.B) {
+	benchAppend(b, benchPayloads(b, "dnsqr-pcap.nmsg"), (*Printer).AppendPres)
+}
+
 // BenchmarkAppendJSONAllTypes prints one mixed run of every message type.
 func BenchmarkAppendJSONAllTypes(b *testing.B) {
 	benchAppend(b, benchPayloads(b, "types-all-zlib.nmsg"), (*Printer).AppendJSON)
@@ -70,21 +82,29 @@ func BenchmarkParseLineDnsdedupe(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
 
-// TestAppendJSONDnsdedupeNoAlloc holds the zero-allocation promise of the
-// dnsdedupe hot path.
-func TestAppendJSONDnsdedupeNoAlloc(t *testing.T) {
-	pls := readPayloads(t, filepath.Join(vectorsDir(t), "nmsgtool", "dedupe-plain.nmsg"))
-	p := &Printer{}
-	buf := make([]byte, 0, 1<<16)
-	for i := range pls {
-		buf, _ = p.AppendJSON(buf[:0], &pls[i])
-	}
-	for i := range pls {
-		n := testing.AllocsPerRun(100, func() {
-			buf, _ = p.AppendJSON(buf[:0], &pls[i])
-		})
-		if n != 0 {
-			t.Errorf("payload %d: %.1f allocations per AppendJSON", i, n)
+// TestAppendNoAlloc holds the zero-allocation promise of the hot paths:
+// dnsdedupe and dnsqr payloads (whose DNS messages parse into the
+// Printer's reused wdns.Message), in JSON and presentation form.
+func TestAppendNoAlloc(t *testing.T) {
+	for _, file := range []string{"dedupe-plain.nmsg", "dnsqr-pcap.nmsg", "dnssec-pcap.nmsg"} {
+		pls := readPayloads(t, filepath.Join(vectorsDir(t), "nmsgtool", file))
+		for _, form := range []struct {
+			name string
+			fn   func(*Printer, []byte, *nmsg.Payload) ([]byte, error)
+		}{{"AppendJSON", (*Printer).AppendJSON}, {"AppendPres", (*Printer).AppendPres}} {
+			p := &Printer{}
+			buf := make([]byte, 0, 1<<16)
+			for i := range pls {
+				buf, _ = form.fn(p, buf[:0], &pls[i])
+			}
+			for i := range pls {
+				n := testing.AllocsPerRun(100, func() {
+					buf, _ = form.fn(p, buf[:0], &pls[i])
+				})
+				if n != 0 {
+					t.Errorf("%s payload %d: %.1f allocations per %s", file, i, n, form.name)
+				}
+			}
 		}
 	}
 }

@@ -114,9 +114,9 @@ func rdataTypeClass(m *msg) (uint16, uint16, bool) {
 	if m.mod.rrtypeFi < 0 || m.mod.rrclassFi < 0 {
 		return 0, 0, false
 	}
-	t, ok1 := m.one(m.mod.rrtypeFi)
-	c, ok2 := m.one(m.mod.rrclassFi)
-	return uint16(t.u), uint16(c.u), ok1 && ok2
+	t, ok1 := m.oneU(m.mod.rrtypeFi)
+	c, ok2 := m.oneU(m.mod.rrclassFi)
+	return uint16(t), uint16(c), ok1 && ok2
 }
 
 // rdataFormat is dns_rdata_format: wdns_rdata_to_str of the value.

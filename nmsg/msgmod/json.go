@@ -21,6 +21,7 @@ type Printer struct {
 	tmp  []byte // text to escape, rdata lines
 	tmp2 []byte // getter output (reassembled packets, ...)
 	days dayCache
+	zero entry // a missing required field's value
 	dns  wdns.Message // the DNS message fields parse into
 }
 
@@ -149,12 +150,13 @@ func (p *Printer) appendJSONFields(dst []byte) []byte {
 		}
 		s := m.idx[fi]
 		if !f.Repeated {
-			var v val
+			var e *entry
 			switch {
 			case s.last != 0:
-				v = m.ents[s.last-1].v
+				e = &m.ents[s.last-1]
 			case f.Required:
-				v = f.zero()
+				p.zero = f.zeroEntry()
+				e = &p.zero
 			default:
 				continue
 			}
@@ -163,7 +165,7 @@ func (p *Printer) appendJSONFields(dst []byte) []byte {
 			}
 			comma = true
 			dst = append(dst, f.jsonKey...)
-			dst = p.appendJSONValue(dst, f, v)
+			dst = p.appendJSONEntry(dst, f, e)
 			continue
 		}
 		if comma {
@@ -177,7 +179,7 @@ func (p *Printer) appendJSONFields(dst []byte) []byte {
 			if k > 0 {
 				dst = append(dst, ',')
 			}
-			dst = p.appendJSONValue(dst, f, m.ents[i].v)
+			dst = p.appendJSONEntry(dst, f, &m.ents[i])
 			i = m.ents[i].next
 		}
 		dst = append(dst, ']')

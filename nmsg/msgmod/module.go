@@ -127,8 +127,13 @@ type Field struct {
 type fkind uint8
 
 const (
-	fkOther fkind = iota
-	fkTime        // timeFormat
+	fkOther     fkind = iota
+	fkTime            // timeFormat
+	fkName            // namePrint, nameFormat
+	fkType            // typePrint, typeFormat
+	fkSIEClass        // sieClassPrint, sieClassFormat
+	fkBaseClass       // baseClassPrint, baseClassFormat
+	fkRdata           // rdataPrint, rdataFormat
 )
 
 // Module is the message module of one (vendor id, message type).
@@ -138,8 +143,10 @@ type Module struct {
 	Fields       []Field
 	// byTag maps a protobuf tag to its field index + 1.
 	byTag map[protowire.Number]int
-	// fixedTag maps small tags (< 64) to field index + 1, for the hot path.
+	// fixedTag maps small tags (< 64) to field index + 1, and dec holds
+	// how decode reads them, for the hot path.
 	fixedTag [64]int8
+	dec      [64]decSlot
 	// rrtypeFi and rrclassFi index the fields rdata formatters read
 	// (-1 if the module has none).
 	rrtypeFi, rrclassFi int
@@ -203,6 +210,7 @@ func register(m *Module) {
 		m.byTag[t] = i + 1
 		if t < 64 {
 			m.fixedTag[t] = int8(i + 1)
+			m.dec[t] = decSlot{fi: uint8(i + 1), wt: f.wt, conv: convOf(f)}
 		}
 	}
 	vname := VendorName(m.Vid)

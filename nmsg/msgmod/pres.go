@@ -96,14 +96,17 @@ func (p *Printer) appendPresFields(dst []byte) []byte {
 				dst = p.appendPresValue(dst, f, v)
 			}
 		case !f.Repeated:
-			if v, ok := m.one(fi); ok {
-				dst = p.appendPresValue(dst, f, v)
+			if i := m.idx[fi].last; i != 0 {
+				dst = p.appendPresEntry(dst, f, &m.ents[i-1])
+			} else if f.Required {
+				p.zero = f.zeroEntry()
+				dst = p.appendPresEntry(dst, f, &p.zero)
 			}
 		default:
 			s := m.idx[fi]
 			i := s.first - 1
 			for k := int32(0); k < s.n; k++ {
-				dst = p.appendPresValue(dst, f, m.ents[i].v)
+				dst = p.appendPresEntry(dst, f, &m.ents[i])
 				i = m.ents[i].next
 			}
 		}
@@ -114,12 +117,6 @@ func (p *Printer) appendPresFields(dst []byte) []byte {
 // appendPresValue is libnmsg's _nmsg_message_payload_to_pres_load. A
 // formatter writes straight into dst, after the field's name.
 func (p *Printer) appendPresValue(dst []byte, f *Field, v val) []byte {
-	if f.kind == fkTime {
-		dst = append(dst, f.Name...)
-		dst = append(dst, ':', ' ')
-		dst = p.appendTime32(dst, uint32(v.u))
-		return append(dst, '\n')
-	}
 	if f.print != nil {
 		return f.print(&p.m, f, v, dst)
 	}

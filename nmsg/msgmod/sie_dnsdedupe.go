@@ -13,22 +13,22 @@ func sieTimeField(name string, tag int32) Field {
 
 func sieNameField(name string, tag int32) Field {
 	return Field{Name: name, Tag: numT(tag), Type: ftBytes, PB: pbBytes,
-		print: namePrint, format: nameFormat, parse: nameParse}
+		print: namePrint, format: nameFormat, parse: nameParse, kind: fkName}
 }
 
 func sieClassField(name string, tag int32) Field {
 	return Field{Name: name, Tag: numT(tag), Type: ftUint16, PB: pbUvarint,
-		print: sieClassPrint, format: sieClassFormat, parse: sieClassParse}
+		print: sieClassPrint, format: sieClassFormat, parse: sieClassParse, kind: fkSIEClass}
 }
 
 func typeField(name string, tag int32) Field {
 	return Field{Name: name, Tag: numT(tag), Type: ftUint16, PB: pbUvarint,
-		print: typePrint, format: typeFormat, parse: typeParse}
+		print: typePrint, format: typeFormat, parse: typeParse, kind: fkType}
 }
 
 func rdataField(tag int32) Field {
 	return Field{Name: "rdata", Tag: numT(tag), Type: ftBytes, PB: pbBytes, Repeated: true,
-		print: rdataPrint, format: rdataFormat, parse: rdataParse}
+		print: rdataPrint, format: rdataFormat, parse: rdataParse, kind: fkRdata}
 }
 
 func messageField(name string, tag int32) Field {

@@ -61,6 +61,10 @@ type EDNS struct {
 // not counted in its section (the header counts printed are the records
 // kept). Parsing stops without error where the message ends on a record
 // boundary, even if the header counts more records.
+//
+// A Message can be reused: Parse overwrites it, and keeps its slices and
+// buffers for the next message, so that parsing allocates nothing once they
+// have grown.
 type Message struct {
 	ID    uint16
 	Flags uint16 // the whole second header word: QR, opcode, AA, TC, RD, RA, Z, AD, CD, rcode
@@ -72,7 +76,25 @@ type Message struct {
 	Authority  []RR
 	Additional []RR
 	EDNS       *EDNS
+
+	// Parse's scratch space: the EDNS EDNS points to, the buffer holding
+	// every decompressed name and rdata, and the records being read.
+	edns  EDNS
+	arena []byte
+	recs  []rec
 }
+
+// rec is a record being parsed: spans of the arena until parsing ends, so
+// that the arena may grow.
+type rec struct {
+	sec         int
+	name, rdata span
+	typ, class  uint16
+	ttl         uint32
+	hasRdata    bool
+}
+
+type span struct{ off, end int }
 
 // Opcode returns the header opcode.
 func (m *Message) Opcode() uint8 { return uint8(m.Flags>>11) & 0xf }
@@ -139,25 +161,47 @@ func equalFoldASCII(a, b []byte) bool {
 // its leniency (see Message) and its checks: every name is decompressed
 // with bounds, length-octet and 255-octet checks, compression pointers must
 // point strictly backwards (so no loop is possible), and the rdata of every
-// known type must match its layout exactly.
+// known type must match its layout exactly. It returns a new Message; Parse
+// reuses one.
 func ParseMessage(msg []byte) (*Message, error) {
-	m, err := parseMessage(msg)
-	if err != nil {
-		countMessageError(err)
+	m := new(Message)
+	if err := m.Parse(msg); err != nil {
 		return nil, err
 	}
-	counters.messagesParsed.Add(1)
 	return m, nil
 }
 
-func parseMessage(msg []byte) (*Message, error) {
+// Parse parses msg into m as ParseMessage does, reusing m's slices and
+// buffers: names, rdata and records of the message m held before (and
+// m.EDNS) are overwritten. Once they have grown to the size of the
+// messages parsed, Parse does not allocate. On error m holds no message.
+func (m *Message) Parse(msg []byte) error {
+	if err := m.parse(msg); err != nil {
+		m.reset()
+		countMessageError(err)
+		return err
+	}
+	counters.messagesParsed.Add(1)
+	return nil
+}
+
+// reset empties m, keeping its storage.
+func (m *Message) reset() {
+	m.ID, m.Flags, m.Rcode = 0, 0, 0
+	m.Question = m.Question[:0]
+	m.Answer = m.Answer[:0]
+	m.Authority = m.Authority[:0]
+	m.Additional = m.Additional[:0]
+	m.EDNS = nil
+}
+
+func (m *Message) parse(msg []byte) error {
+	m.reset()
 	if len(msg) < headerLen {
-		return nil, fmt.Errorf("parse message of %d octets: %w", len(msg), ErrShort)
+		return fmt.Errorf("parse message of %d octets: %w", len(msg), ErrShort)
 	}
-	m := &Message{
-		ID:    be16(msg[0:]),
-		Flags: be16(msg[2:]),
-	}
+	m.ID = be16(msg[0:])
+	m.Flags = be16(msg[2:])
 	m.Rcode = m.Flags & 0xf
 	var counts [4]uint16
 	for i := range counts {
@@ -165,16 +209,15 @@ func parseMessage(msg []byte) (*Message, error) {
 	}
 	// One buffer holds every decompressed name and rdata; records keep
 	// offsets into it until parsing ends, so that growth is safe.
-	arena := make([]byte, 0, 2*len(msg))
-	type span struct{ off, end int }
-	type rec struct {
-		sec         int
-		name, rdata span
-		typ, class  uint16
-		ttl         uint32
-		hasRdata    bool
+	arena := m.arena[:0]
+	if cap(arena) < 2*len(msg) {
+		arena = make([]byte, 0, 2*len(msg))
 	}
-	recs := make([]rec, 0, 8)
+	recs := m.recs[:0]
+	if cap(recs) == 0 {
+		recs = make([]rec, 0, 8)
+	}
+	defer func() { m.arena, m.recs = arena[:0], recs[:0] }()
 	p := headerLen
 	var edns *EDNS
 	var ednsRdata span
@@ -189,12 +232,12 @@ func parseMessage(msg []byte) (*Message, error) {
 			nameOff := len(arena)
 			arena, err = unpackName(arena, msg, p)
 			if err != nil {
-				return nil, fmt.Errorf("parse message record %d of section %d: %w", n, sec, err)
+				return fmt.Errorf("parse message record %d of section %d: %w", n, sec, err)
 			}
 			r.name = span{nameOff, len(arena)}
 			q := skipName(msg, p)
 			if q+4 > len(msg) || (sec != 0 && q+10 > len(msg)) {
-				return nil, fmt.Errorf("parse message record %d of section %d: fixed fields: %w", n, sec, ErrParse)
+				return fmt.Errorf("parse message record %d of section %d: fixed fields: %w", n, sec, ErrParse)
 			}
 			r.typ = be16(msg[q:])
 			r.class = be16(msg[q+2:])
@@ -204,12 +247,12 @@ func parseMessage(msg []byte) (*Message, error) {
 				rdlen := int(be16(msg[q+4:]))
 				q += 6
 				if q+rdlen > len(msg) {
-					return nil, fmt.Errorf("parse message record %d of section %d: rdlength %d: %w", n, sec, rdlen, ErrOverflow)
+					return fmt.Errorf("parse message record %d of section %d: rdlength %d: %w", n, sec, rdlen, ErrOverflow)
 				}
 				rdOff := len(arena)
 				arena, err = parseRdata(arena, msg, q, rdlen, r.typ, r.class)
 				if err != nil {
-					return nil, fmt.Errorf("parse message record %d of section %d: %s rdata: %w", n, sec, TypeString(r.typ), err)
+					return fmt.Errorf("parse message record %d of section %d: %s rdata: %w", n, sec, TypeString(r.typ), err)
 				}
 				r.rdata = span{rdOff, len(arena)}
 				r.hasRdata = true
@@ -219,12 +262,13 @@ func parseMessage(msg []byte) (*Message, error) {
 			if r.typ == TypeOPT {
 				// _wdns_parse_edns: the last OPT record wins; extended
 				// rcode bits accumulate.
-				edns = &EDNS{
+				m.edns = EDNS{
 					UDPSize:    r.class,
 					Version:    uint8(r.ttl >> 16),
 					Flags:      uint16(r.ttl),
 					HasOptions: r.hasRdata,
 				}
+				edns = &m.edns
 				ednsRdata = r.rdata
 				m.Rcode |= uint16(r.ttl>>16) & 0xff00
 				continue
@@ -255,7 +299,7 @@ done:
 			m.Additional = append(m.Additional, rr)
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // unpackName is wdns_unpack_name: it appends the decompressed name that

@@ -59,25 +59,30 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 		dst = strconv.AppendUint(dst, uint64(e.UDPSize), 10)
 		if e.HasOptions {
 			dst = append(dst, `,"options":[`...)
-			for i, l := range ednsOptionLines(e.Options) {
-				if i > 0 {
-					dst = append(dst, ',')
+			var sb [512]byte
+			text := AppendRdata(sb[:0], TypeOPT, 0, e.Options)
+			first := true
+			for len(text) > 0 {
+				var line []byte
+				if line, text = cutOptionLine(text); len(line) > 0 {
+					if !first {
+						dst = append(dst, ',')
+					}
+					first = false
+					dst = appendJSONString(dst, line)
 				}
-				dst = appendJSONString(dst, l)
 			}
 			dst = append(dst, ']')
 		}
 		dst = append(dst, "}}"...)
 	}
 	dst = append(dst, `},"question":[`...)
-	var buf []byte
 	for i, q := range m.Question {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"qname":`...)
-		buf = AppendDomain(buf[:0], q.Name)
-		dst = appendJSONString(dst, buf)
+		dst = appendJSONDomain(dst, q.Name)
 		dst = append(dst, `,"qclass":`...)
 		dst = appendJSONClass(dst, q.Class)
 		dst = append(dst, `,"qtype":`...)
@@ -87,39 +92,112 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 	dst = append(dst, ']')
 	for _, s := range [...]struct {
 		key string
-		sec Section
+		rrs []RR
 	}{
-		{`,"answer":[`, SectionAnswer},
-		{`,"authority":[`, SectionAuthority},
-		{`,"additional":[`, SectionAdditional},
+		{`,"answer":[`, m.Answer},
+		{`,"authority":[`, m.Authority},
+		{`,"additional":[`, m.Additional},
 	} {
 		dst = append(dst, s.key...)
-		for i, set := range m.RRsets(s.sec) {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, `{"rrname":`...)
-			buf = AppendDomain(buf[:0], set.Name)
-			dst = appendJSONString(dst, buf)
-			dst = append(dst, `,"rrttl":`...)
-			dst = strconv.AppendUint(dst, uint64(set.TTL), 10)
-			dst = append(dst, `,"rrclass":`...)
-			dst = appendJSONClass(dst, set.Class)
-			dst = append(dst, `,"rrtype":`...)
-			dst = appendJSONType(dst, set.Type, set.Class)
-			dst = append(dst, `,"rdata":[`...)
-			for j, rd := range set.Rdata {
-				if j > 0 {
-					dst = append(dst, ',')
-				}
-				buf = AppendRdata(buf[:0], set.Type, set.Class, rd)
-				dst = appendJSONString(dst, buf)
-			}
-			dst = append(dst, "]}"...)
-		}
+		dst = appendJSONRRsets(dst, s.rrs)
 		dst = append(dst, ']')
 	}
 	return append(dst, '}')
+}
+
+// appendJSONRRsets writes the RRsets of rrs, grouped as RRsets groups them,
+// without allocating for up to 64 records in 32 RRsets: a record joins
+// the RRset of the same name (ASCII case-insensitive), type and class,
+// whose first record gives the name; its TTL is the lowest.
+func appendJSONRRsets(dst []byte, rrs []RR) []byte {
+	type set struct {
+		first, last int
+		ttl         uint32
+	}
+	var setBuf [32]set
+	var nextBuf [64]int
+	sets := setBuf[:0]
+	next := nextBuf[:0]
+	if len(rrs) > len(nextBuf) {
+		next = make([]int, len(rrs))
+	} else {
+		next = next[:len(rrs)]
+	}
+	for i := range rrs {
+		rr := &rrs[i]
+		next[i] = -1
+		found := false
+		for k := len(sets) - 1; k >= 0; k-- {
+			set := &sets[k]
+			f := &rrs[set.first]
+			if f.Type == rr.Type && f.Class == rr.Class && equalFoldASCII(f.Name, rr.Name) {
+				next[set.last] = i
+				set.last = i
+				if rr.TTL < set.ttl {
+					set.ttl = rr.TTL
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			sets = append(sets, set{first: i, last: i, ttl: rr.TTL})
+		}
+	}
+	for k, set := range sets {
+		if k > 0 {
+			dst = append(dst, ',')
+		}
+		f := &rrs[set.first]
+		dst = append(dst, `{"rrname":`...)
+		dst = appendJSONDomain(dst, f.Name)
+		dst = append(dst, `,"rrttl":`...)
+		dst = strconv.AppendUint(dst, uint64(set.ttl), 10)
+		dst = append(dst, `,"rrclass":`...)
+		dst = appendJSONClass(dst, f.Class)
+		dst = append(dst, `,"rrtype":`...)
+		dst = appendJSONType(dst, f.Type, f.Class)
+		dst = append(dst, `,"rdata":[`...)
+		for j := set.first; j >= 0; j = next[j] {
+			if j != set.first {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, '"')
+			start := len(dst)
+			dst = AppendRdata(dst, f.Type, f.Class, rrs[j].Rdata)
+			dst = escapeJSONTail(dst, start)
+			dst = append(dst, '"')
+		}
+		dst = append(dst, "]}"...)
+	}
+	return dst
+}
+
+// appendJSONDomain writes the name as a JSON string.
+func appendJSONDomain(dst, name []byte) []byte {
+	dst = append(dst, '"')
+	start := len(dst)
+	dst = AppendDomain(dst, name)
+	dst = escapeJSONTail(dst, start)
+	return append(dst, '"')
+}
+
+// escapeJSONTail escapes dst[start:], text just appended, for a JSON
+// string; it copies the text aside only when it needs escaping.
+func escapeJSONTail(dst []byte, start int) []byte {
+	clean := true
+	for _, c := range dst[start:] {
+		if c < 0x20 || c == '"' || c == '\\' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return dst
+	}
+	var sb [256]byte
+	text := append(sb[:0], dst[start:]...)
+	return appendJSONEscaped(dst[:start], text)
 }
 
 func appendJSONClass(dst []byte, c uint16) []byte {
@@ -146,6 +224,11 @@ func appendJSONType(dst []byte, t, class uint16) []byte {
 // escapes " \ and the C0 controls, and passes every other octet through.
 func appendJSONString(dst, s []byte) []byte {
 	dst = append(dst, '"')
+	dst = appendJSONEscaped(dst, s)
+	return append(dst, '"')
+}
+
+func appendJSONEscaped(dst, s []byte) []byte {
 	for _, c := range s {
 		switch c {
 		case '"':
@@ -170,5 +253,5 @@ func appendJSONString(dst, s []byte) []byte {
 			}
 		}
 	}
-	return append(dst, '"')
+	return dst
 }

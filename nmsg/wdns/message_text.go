@@ -53,9 +53,14 @@ func (m *Message) AppendText(dst []byte) []byte {
 		dst = append(dst, "; udp: "...)
 		dst = strconv.AppendUint(dst, uint64(e.UDPSize), 10)
 		if e.HasOptions {
-			for _, opt := range ednsOptionLines(e.Options) {
-				dst = append(dst, "\n; "...)
-				dst = append(dst, opt...)
+			var sb [512]byte
+			text := AppendRdata(sb[:0], TypeOPT, 0, e.Options)
+			for len(text) > 0 {
+				var line []byte
+				if line, text = cutOptionLine(text); len(line) > 0 {
+					dst = append(dst, "\n; "...)
+					dst = append(dst, line...)
+				}
 			}
 		}
 	}
@@ -69,7 +74,7 @@ func (m *Message) AppendText(dst []byte) []byte {
 		dst = AppendType(dst, q.Type)
 		dst = append(dst, '\n')
 	}
-	for _, s := range []struct {
+	for _, s := range [...]struct {
 		title string
 		rrs   []RR
 	}{
@@ -104,15 +109,11 @@ var headerFlags = [...]struct {
 	{1 << 7, "ra"}, {1 << 5, "ad"}, {1 << 4, "cd"},
 }
 
-// ednsOptionLines prints OPT rdata as wdns_rdata_to_str does and splits it
-// as strtok(str, "\n") does: empty pieces are dropped.
-func ednsOptionLines(opts []byte) [][]byte {
-	s := AppendRdata(nil, TypeOPT, 0, opts)
-	var lines [][]byte
-	for _, l := range bytes.Split(s, []byte{'\n'}) {
-		if len(l) > 0 {
-			lines = append(lines, l)
-		}
+// cutOptionLine cuts the first line off the OPT rdata text, which is split
+// as strtok(str, "\n") does: callers drop the empty pieces.
+func cutOptionLine(text []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(text, '\n'); i >= 0 {
+		return text[:i], text[i+1:]
 	}
-	return lines
+	return text, nil
 }

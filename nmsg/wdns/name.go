@@ -64,34 +64,53 @@ func nameLen(b []byte) (int, error) {
 // length octet is taken at face value, a label cut short by the end of b
 // prints the octets present, and printing stops at the first zero length
 // octet or at the end of b. An empty b prints ".".
+//
+// Hot path, hand-written: a label whose octets all print as themselves (the
+// usual case) is appended whole.
 func AppendDomain(dst, b []byte) []byte {
-	if len(b) == 0 {
+	if len(b) == 0 || b[0] == 0 {
 		return append(dst, '.')
 	}
-	read := 0
-	rem := len(b)
 	src := 0
-	oclen := int(b[0])
-	for rem > 0 && oclen != 0 {
+	for {
+		oclen := int(b[src])
 		src++
-		rem--
-		read += oclen + 1
-		for ; oclen > 0 && rem > 0; oclen-- {
-			c := b[src]
-			src++
-			rem--
-			dst = appendNameOctet(dst, c)
+		end := src + oclen
+		if end > len(b) {
+			end = len(b)
+		}
+		label := b[src:end]
+		if nameOctetsPlain(label) {
+			dst = append(dst, label...)
+		} else {
+			for _, c := range label {
+				dst = appendNameOctet(dst, c)
+			}
 		}
 		dst = append(dst, '.')
-		if src >= len(b) {
-			break
+		src = end
+		if src >= len(b) || b[src] == 0 {
+			return dst
 		}
-		oclen = int(b[src])
 	}
-	if read == 0 {
-		dst = append(dst, '.')
+}
+
+// plainOctets marks the octets wdns prints as themselves in a name:
+// '!'..'~' but '.' and '\\'.
+var plainOctets = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = c != '.' && c != '\\'
 	}
-	return dst
+	return t
+}()
+
+func nameOctetsPlain(b []byte) bool {
+	for _, c := range b {
+		if !plainOctets[c] {
+			return false
+		}
+	}
+	return true
 }
 
 func appendNameOctet(dst []byte, c byte) []byte {

@@ -143,13 +143,13 @@ func ParseType(s string) (uint16, error) {
 
 // ClassName returns wdns_rrclass_to_str's mnemonic and whether the class has one.
 func ClassName(c uint16) (string, bool) {
-	n, ok := classNames[c]
-	return n, ok
+	n := className(c)
+	return n, n != ""
 }
 
-// ClassString returns the mnemonic of c or "CLASSn" as wdns prints unknown
-// classes in messages.
-func ClassString(c uint16) string {
+// className is classNames[c] without hashing (it is on every record's
+// printing path).
+func className(c uint16) string {
 	switch c {
 	case 1:
 		return "IN"
@@ -162,12 +162,21 @@ func ClassString(c uint16) string {
 	case 255:
 		return "ANY"
 	}
+	return ""
+}
+
+// ClassString returns the mnemonic of c or "CLASSn" as wdns prints unknown
+// classes in messages.
+func ClassString(c uint16) string {
+	if n := className(c); n != "" {
+		return n
+	}
 	return genericClasses.get(c)
 }
 
 // AppendClass appends ClassString(c) without allocating.
 func AppendClass(dst []byte, c uint16) []byte {
-	if n, ok := classNames[c]; ok {
+	if n := className(c); n != "" {
 		return append(dst, n...)
 	}
 	dst = append(dst, "CLASS"...)

@@ -5,7 +5,9 @@
 // # Sockets, fanout and readers
 //
 // Start opens Config.Sockets sockets on one interface (default 2, each with a
-// 16 MiB ring: 4 blocks of 4 MiB) and joins them into one fanout group. The
+// 16 MiB ring: 16 blocks of 1 MiB, so that at low rates, where blocks retire
+// on their timeout half empty, a reader may stall for 16 block timeouts
+// before the ring freezes) and joins them into one fanout group. The
 // default fanout mode hashes each flow to one socket and sets the DEFRAG
 // flag: every datagram of one sender reaches the same socket, in order, with
 // IP fragments already reassembled by the kernel, so fragment reassembly and

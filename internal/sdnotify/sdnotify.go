@@ -1,0 +1,39 @@
+package sdnotify
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+)
+
+// Notify sends state (newline-separated "KEY=value" assignments) to
+// systemd. It returns false, nil when the daemon was not started by
+// systemd with Type=notify.
+func Notify(state string) (bool, error) {
+	path := os.Getenv("NOTIFY_SOCKET")
+	if path == "" {
+		return false, nil
+	}
+	if strings.HasPrefix(path, "@") {
+		path = "\x00" + path[1:] // abstract socket
+	}
+	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return false, fmt.Errorf("dial notify socket: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(state)); err != nil {
+		return false, fmt.Errorf("write notify socket: %w", err)
+	}
+	return true, nil
+}
+
+// Ready reports READY=1 with a status line.
+func Ready(status string) (bool, error) { return Notify("READY=1\nSTATUS=" + status) }
+
+// Status reports a status line.
+func Status(status string) (bool, error) { return Notify("STATUS=" + status) }
+
+// Stopping reports STOPPING=1.
+func Stopping() (bool, error) { return Notify("STOPPING=1") }

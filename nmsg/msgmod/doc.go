@@ -10,10 +10,16 @@
 // (dnsdedupe, reputation, qr, delay, newdomain, dnsnx).
 //
 // Hot path: a Printer decodes a message by walking its protobuf wire bytes
-// with protowire (no generated structs, no reflection) into scratch space
-// it owns and reuses, and appends the output to the caller's buffer. A
-// Printer is not safe for concurrent use; use one per goroutine. Printing
-// a dnsdedupe payload allocates nothing once the scratch space has grown.
+// once (no generated structs, no reflection) into a fixed per-field array
+// it reuses, then appends the output to the caller's buffer, writing the
+// common field kinds (numbers, enums, addresses, times, DNS names, types,
+// classes and rdata) inline rather than through the module's formatter
+// functions; formatters write straight into the output, which is escaped
+// for JSON only when it needs it. Times come from a per-Printer cache of
+// the day's text; DNS messages parse into a wdns.Message the Printer
+// reuses. A Printer is not safe for concurrent use; use one per goroutine.
+// Printing a dnsdedupe or dnsqr payload allocates nothing once the scratch
+// space has grown.
 //
 // Where nmsgtool prints something that is not valid (a bare NaN, a double
 // of 1e44 or more overflowing its buffer) or fails on a payload, this

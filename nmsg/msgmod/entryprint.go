@@ -1,6 +1,8 @@
 package msgmod
 
 import (
+	"encoding/binary"
+	"slices"
 	"strconv"
 
 	"github.com/siecap/siecap/nmsg/wdns"
@@ -24,8 +26,8 @@ func (m *msg) bytesOf(e *entry) []byte {
 
 // oneU is one(fi) for a scalar: its value and whether it is set.
 func (m *msg) oneU(fi int) (uint64, bool) {
-	if i := m.idx[fi].last; i != 0 {
-		return m.ents[i-1].u, true
+	if e := m.lastOf(fi); e != nil {
+		return e.u, true
 	}
 	if f := &m.mod.Fields[fi]; f.Required {
 		return f.zero().u, true
@@ -49,11 +51,10 @@ func (p *Printer) appendJSONEntry(dst []byte, f *Field, e *entry) []byte {
 		return append(dst, '"')
 	case fkName:
 		dst = append(dst, '"')
-		start := len(dst)
 		if e.n > 0 && e.n <= 255 {
-			dst = wdns.AppendDomain(dst, m.bytesOf(e))
+			dst = wdns.AppendDomainJSON(dst, m.bytesOf(e))
 		}
-		return p.closeJSONString(dst, start)
+		return append(dst, '"')
 	case fkType:
 		dst = append(dst, '"')
 		dst = appendTypeMnemonic(dst, uint16(e.u))
@@ -112,16 +113,14 @@ func (p *Printer) appendPresEntry(dst []byte, f *Field, e *entry) []byte {
 	m := &p.m
 	switch f.kind {
 	case fkTime:
-		dst = append(dst, f.Name...)
-		dst = append(dst, ':', ' ')
+		dst = appendPresKey(dst, f)
 		dst = p.appendTime32(dst, uint32(e.u))
 		return append(dst, '\n')
 	case fkName:
 		if e.n == 0 || e.n > 255 {
 			return dst
 		}
-		dst = append(dst, f.Name...)
-		dst = append(dst, ':', ' ')
+		dst = appendPresKey(dst, f)
 		dst = wdns.AppendDomain(dst, m.bytesOf(e))
 		return append(dst, '\n')
 	case fkType:
@@ -130,18 +129,17 @@ func (p *Printer) appendPresEntry(dst []byte, f *Field, e *entry) []byte {
 		if !ok {
 			n = "<UNKNOWN>"
 		}
-		return appendMnemonicLine(dst, f.Name, n, uint64(t))
+		return appendMnemonicLineKey(dst, f, n, uint64(t))
 	case fkSIEClass:
 		c := uint16(e.u)
 		n, ok := wdns.ClassName(c)
 		if !ok {
 			n = "<UNKNOWN>"
 		}
-		return appendMnemonicLine(dst, f.Name, n, uint64(c))
+		return appendMnemonicLineKey(dst, f, n, uint64(c))
 	case fkBaseClass:
 		c := uint16(e.u)
-		dst = append(dst, f.Name...)
-		dst = append(dst, ':', ' ')
+		dst = appendPresKey(dst, f)
 		dst = appendBaseClass(dst, c)
 		dst = append(dst, ' ', '(')
 		dst = strconv.AppendUint(dst, uint64(c), 10)
@@ -151,32 +149,29 @@ func (p *Printer) appendPresEntry(dst []byte, f *Field, e *entry) []byte {
 		if !ok {
 			return dst
 		}
-		dst = append(dst, f.Name...)
-		dst = append(dst, ':', ' ')
+		dst = appendPresKey(dst, f)
 		dst = wdns.AppendRdata(dst, t, c, m.bytesOf(e))
 		return append(dst, '\n')
 	}
 	if f.format == nil && f.print == nil {
 		switch f.Type {
 		case ftEnum:
-			dst = append(dst, f.Name...)
 			if name, ok := f.Enum.name(uint32(e.u)); ok {
-				dst = append(dst, ':', ' ')
+				dst = appendPresKey(dst, f)
 				dst = append(dst, name...)
 			} else {
+				dst = append(dst, f.Name...)
 				dst = append(dst, ": <UNKNOWN ENUM VAL="...)
 				dst = strconv.AppendUint(dst, uint64(uint32(e.u)), 10)
 				dst = append(dst, '>')
 			}
 			return append(dst, '\n')
 		case ftIP:
-			dst = append(dst, f.Name...)
-			dst = append(dst, ':', ' ')
+			dst = appendPresKey(dst, f)
 			dst = appendIP(dst, m.bytesOf(e))
 			return append(dst, '\n')
 		case ftUint16, ftUint32, ftUint64:
-			dst = append(dst, f.Name...)
-			dst = append(dst, ':', ' ')
+			dst = appendPresKey(dst, f)
 			u := e.u
 			switch f.Type {
 			case ftUint16:
@@ -207,4 +202,50 @@ func appendBaseClass(dst []byte, c uint16) []byte {
 	}
 	dst = append(dst, "CLASS"...)
 	return strconv.AppendUint(dst, uint64(c), 10)
+}
+
+// appendPresKey writes "name: ", as one fixed-size copy when it fits.
+func appendPresKey(dst []byte, f *Field) []byte {
+	return appendWord(dst, &f.presWord, f.presKey)
+}
+
+// appendWord appends s, which word holds when it fits.
+func appendWord(dst []byte, word *keyWord, s string) []byte {
+	if len(s) > 24 {
+		return append(dst, s...)
+	}
+	return appendWordN(dst, word, len(s))
+}
+
+// appendWordN appends the first n <= 24 octets of word: three 8-octet
+// stores and a cut, instead of a memmove call for a few octets.
+func appendWordN(dst []byte, word *keyWord, n int) []byte {
+	l := len(dst)
+	dst = slices.Grow(dst, 24)
+	out := dst[l : l+24]
+	binary.LittleEndian.PutUint64(out[0:], word[0])
+	binary.LittleEndian.PutUint64(out[8:], word[1])
+	binary.LittleEndian.PutUint64(out[16:], word[2])
+	return dst[:l+n]
+}
+
+// keyWord is up to 24 octets of text as little-endian words.
+type keyWord [3]uint64
+
+func makeKeyWord(s string) (w keyWord) {
+	var b [24]byte
+	copy(b[:], s)
+	for i := range w {
+		w[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	return w
+}
+
+// appendMnemonicLineKey is appendMnemonicLine for field f.
+func appendMnemonicLineKey(dst []byte, f *Field, mnem string, n uint64) []byte {
+	dst = appendPresKey(dst, f)
+	dst = append(dst, mnem...)
+	dst = append(dst, ' ', '(')
+	dst = strconv.AppendUint(dst, n, 10)
+	return append(dst, ')', '\n')
 }

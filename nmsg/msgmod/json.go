@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/siecap/siecap/nmsg"
@@ -21,7 +22,7 @@ type Printer struct {
 	tmp  []byte // text to escape, rdata lines
 	tmp2 []byte // getter output (reassembled packets, ...)
 	days dayCache
-	zero entry // a missing required field's value
+	zero entry        // a missing required field's value
 	dns  wdns.Message // the DNS message fields parse into
 }
 
@@ -126,11 +127,7 @@ func (p *Printer) appendJSONFields(dst []byte) []byte {
 					break
 				}
 				if k == 0 {
-					if comma {
-						dst = append(dst, ',')
-					}
-					comma = true
-					dst = append(dst, f.jsonKey...)
+					dst = appendKey(dst, f, &comma)
 					if f.Repeated {
 						dst = append(dst, '[')
 					}
@@ -148,34 +145,23 @@ func (p *Printer) appendJSONFields(dst []byte) []byte {
 			}
 			continue
 		}
-		s := m.idx[fi]
 		if !f.Repeated {
-			var e *entry
-			switch {
-			case s.last != 0:
-				e = &m.ents[s.last-1]
-			case f.Required:
+			e := m.lastOf(fi)
+			if e == nil {
+				if !f.Required {
+					continue
+				}
 				p.zero = f.zeroEntry()
 				e = &p.zero
-			default:
-				continue
 			}
-			if comma {
-				dst = append(dst, ',')
-			}
-			comma = true
-			dst = append(dst, f.jsonKey...)
+			dst = appendKey(dst, f, &comma)
 			dst = p.appendJSONEntry(dst, f, e)
 			continue
 		}
-		if comma {
-			dst = append(dst, ',')
-		}
-		comma = true
-		dst = append(dst, f.jsonKey...)
+		dst = appendKey(dst, f, &comma)
 		dst = append(dst, '[')
-		i := s.first - 1
-		for k := int32(0); k < s.n; k++ {
+		i, n := m.values(fi)
+		for k := int32(0); k < n; k++ {
 			if k > 0 {
 				dst = append(dst, ',')
 			}
@@ -185,6 +171,15 @@ func (p *Printer) appendJSONFields(dst []byte) []byte {
 		dst = append(dst, ']')
 	}
 	return dst
+}
+
+// appendKey writes `"name":`, after a comma unless it is the first.
+func appendKey(dst []byte, f *Field, comma *bool) []byte {
+	if *comma {
+		return appendWord(dst, &f.keyWord, f.jsonKey)
+	}
+	*comma = true
+	return append(dst, f.jsonKey[1:]...)
 }
 
 // appendJSONValue is libnmsg's _nmsg_message_payload_to_json_load. A
@@ -345,15 +340,48 @@ func appendHex8(dst []byte, v uint32) []byte {
 func appendIP(dst []byte, b []byte) []byte {
 	switch len(b) {
 	case 4:
-		return netip.AddrFrom4([4]byte(b)).AppendTo(dst)
+		return appendIPv4(dst, [4]byte(b))
 	case 16:
 		if isZero(b[:12]) && (b[12] != 0 || b[13] != 0) {
 			// glibc inet_ntop writes IPv4-compatible addresses as
 			// ::a.b.c.d (netip would write ::a0b:c0d).
 			dst = append(dst, ':', ':')
-			return netip.AddrFrom4([4]byte(b[12:])).AppendTo(dst)
+			return appendIPv4(dst, [4]byte(b[12:]))
 		}
 		return netip.AddrFrom16([16]byte(b)).AppendTo(dst)
 	}
 	return fmt.Appendf(dst, "<INVALID IP len=%d>", len(b))
 }
+
+// appendIPv4 writes a dotted quad as netip and inet_ntop do. Hot path,
+// hand-written: most payloads print an IPv4 address or A rdata, and this
+// writes the octets from a table instead of dividing.
+func appendIPv4(dst []byte, a [4]byte) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, 15)
+	out := dst[n : n+15]
+	j := 0
+	for i, c := range a {
+		if i > 0 {
+			out[j] = '.'
+			j++
+		}
+		d := decOctets[c]
+		copy(out[j:j+3], d.text[:])
+		j += int(d.n)
+	}
+	return dst[:n+j]
+}
+
+// decOctets holds the decimal text of every octet.
+var decOctets = func() (t [256]struct {
+	text [3]byte
+	n    uint8
+}) {
+	for c := range 256 {
+		s := strconv.Itoa(c)
+		copy(t[c].text[:], s)
+		t[c].n = uint8(len(s))
+	}
+	return t
+}()

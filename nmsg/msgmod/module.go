@@ -101,7 +101,20 @@ type Field struct {
 	// Hidden: decoded for getters but not one of libnmsg's fields, so
 	// never printed nor read from JSON.
 	Hidden bool
-	Enum   *Enum
+	// kind names the formatter of the DNS fields the printers handle
+	// without calling print or format (fkOther: call them).
+	kind fkind
+	// wt is the wire type of PB; jsonKey is `,"name":` (set by register;
+	// the first field printed leaves out the comma). These come first,
+	// with the flags, as the printers read them for every field.
+	wt      protowire.Type
+	jsonKey string
+	// keyWord holds jsonKey when it fits, for a fixed-size copy; presKey
+	// is "name: " and presWord holds it.
+	keyWord  keyWord
+	presKey  string
+	presWord keyWord
+	Enum     *Enum
 
 	// print writes the whole presentation line(s) of one value.
 	print func(m *msg, f *Field, v val, dst []byte) []byte
@@ -113,13 +126,6 @@ type Field struct {
 	get func(m *msg, i int) (val, bool)
 	// parse converts a JSON input string (fields with a libnmsg parser).
 	parse func(m *encMsg, f *Field, s string) (val, error)
-
-	// kind names the formatter of the DNS fields the printers handle
-	// without calling print or format (fkOther: call them).
-	kind fkind
-	// wt is the wire type of PB; jsonKey is `"name":` (set by register).
-	wt      protowire.Type
-	jsonKey string
 }
 
 // fkind names a field formatter the printers inline on their hot path;
@@ -202,7 +208,10 @@ func register(m *Module) {
 	for i := range m.Fields {
 		f := &m.Fields[i]
 		f.wt = wireTypeOf(f.PB)
-		f.jsonKey = `"` + f.Name + `":`
+		f.jsonKey = `,"` + f.Name + `":`
+		f.keyWord = makeKeyWord(f.jsonKey)
+		f.presKey = f.Name + ": "
+		f.presWord = makeKeyWord(f.presKey)
 		t := f.Tag
 		if t == 0 {
 			continue
@@ -210,7 +219,7 @@ func register(m *Module) {
 		m.byTag[t] = i + 1
 		if t < 64 {
 			m.fixedTag[t] = int8(i + 1)
-			m.dec[t] = decSlot{fi: uint8(i + 1), wt: f.wt, conv: convOf(f)}
+			m.dec[t] = decSlotFor(i, f)
 		}
 	}
 	vname := VendorName(m.Vid)

@@ -96,16 +96,15 @@ func (p *Printer) appendPresFields(dst []byte) []byte {
 				dst = p.appendPresValue(dst, f, v)
 			}
 		case !f.Repeated:
-			if i := m.idx[fi].last; i != 0 {
-				dst = p.appendPresEntry(dst, f, &m.ents[i-1])
+			if e := m.lastOf(fi); e != nil {
+				dst = p.appendPresEntry(dst, f, e)
 			} else if f.Required {
 				p.zero = f.zeroEntry()
 				dst = p.appendPresEntry(dst, f, &p.zero)
 			}
 		default:
-			s := m.idx[fi]
-			i := s.first - 1
-			for k := int32(0); k < s.n; k++ {
+			i, n := m.values(fi)
+			for k := int32(0); k < n; k++ {
 				dst = p.appendPresEntry(dst, f, &m.ents[i])
 				i = m.ents[i].next
 			}

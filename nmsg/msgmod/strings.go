@@ -1,5 +1,7 @@
 package msgmod
 
+import "encoding/binary"
+
 // appendJSONString writes b as a JSON string escaped as libnmsg's
 // nmsg_strbuf_append_str_json: \b \f \n \r \t \" \\ by name, other bytes
 // below 0x20 as \u00xx, everything else (DEL, bytes >= 0x80) as is.
@@ -18,8 +20,21 @@ var jsonEscapes = func() (t [256]bool) {
 	return t
 }()
 
-// jsonClean reports whether b needs no escaping.
+// jsonClean reports whether b needs no escaping. Hot path, hand-written:
+// every name and rdata text is checked, eight octets at a time (a word has
+// an octet below 0x20, '"' or '\\' when one of the classic has-less and
+// has-zero bit tests fires; both are exact about whether any octet does).
 func jsonClean(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		q := x ^ (ones * '"')
+		s := x ^ (ones * '\\')
+		if ((x-ones*0x20)&^x|(q-ones)&^q|(s-ones)&^s)&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
 	for _, c := range b {
 		if jsonEscapes[c] {
 			return false

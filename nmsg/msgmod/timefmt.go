@@ -1,6 +1,10 @@
 package msgmod
 
-import "time"
+import (
+	"encoding/binary"
+	"slices"
+	"time"
+)
 
 // Hot path, hand-written: every payload prints its own time and a
 // dnsdedupe payload two to four more, so dates are formatted here with a
@@ -20,10 +24,6 @@ var digits2 = func() (t [200]byte) {
 	return t
 }()
 
-func append2(dst []byte, v uint64) []byte {
-	return append(dst, digits2[2*v], digits2[2*v+1])
-}
-
 // appendNano9 writes v < 1e9 as nine digits, zero-padded.
 func appendNano9(dst []byte, v uint32) []byte {
 	a := v / 10000000
@@ -38,28 +38,43 @@ func appendNano9(dst []byte, v uint32) []byte {
 		digits2[2*c], digits2[2*c+1], digits2[2*d], digits2[2*d+1], byte('0'+e))
 }
 
-// dayCache remembers the text of one day.
+// dayCache remembers the text of one day: "YYYY-MM-" and "DD" as
+// little-endian words.
 type dayCache struct {
-	day  uint64
-	ok   bool
-	text [10]byte // YYYY-MM-DD
+	day    uint64
+	ok     bool
+	ym, dd uint64
 }
 
+// pairs holds "00" to "99" as little-endian 16-bit words.
+var pairs = func() (t [100]uint64) {
+	for i := range t {
+		t[i] = uint64(digits2[2*i]) | uint64(digits2[2*i+1])<<8
+	}
+	return t
+}()
+
 // appendDateTimeFast writes "YYYY-MM-DD HH:MM:SS" (UTC) for 0 <= sec <
-// maxFastSec.
+// maxFastSec, as three 8-octet stores cut to 19.
 func (c *dayCache) appendDateTimeFast(dst []byte, sec uint64) []byte {
 	day, s := sec/86400, sec%86400
 	if day != c.day || !c.ok {
-		c.text = civilText(day)
+		t := civilText(day)
+		c.ym = binary.LittleEndian.Uint64(t[:8])
+		c.dd = uint64(t[8]) | uint64(t[9])<<8
 		c.day, c.ok = day, true
 	}
-	dst = append(dst, c.text[:]...)
 	h := s / 3600
 	s -= h * 3600
 	mi := s / 60
 	s -= mi * 60
-	return append(dst, ' ', digits2[2*h], digits2[2*h+1], ':', digits2[2*mi], digits2[2*mi+1],
-		':', digits2[2*s], digits2[2*s+1])
+	n := len(dst)
+	dst = slices.Grow(dst, 24)
+	out := dst[n : n+24]
+	binary.LittleEndian.PutUint64(out, c.ym)
+	binary.LittleEndian.PutUint64(out[8:], c.dd|' '<<16|pairs[h]<<24|':'<<40|pairs[mi]<<48)
+	binary.LittleEndian.PutUint64(out[16:], ':'|pairs[s]<<8)
+	return dst[:n+19]
 }
 
 // civilText is the "YYYY-MM-DD" of a day counted from 1970-01-01 (a year

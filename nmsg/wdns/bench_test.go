@@ -112,3 +112,74 @@ func TestHotPathAllocs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMessageParse parses into one reused Message; it must not
+// allocate.
+func BenchmarkMessageParse(b *testing.B) {
+	msg := []byte(nxdomainResponse())
+	var m wdns.Message
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := m.Parse(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMessageParseJSON parses into one reused Message and prints it as
+// JSON (dnsqr's query_json and response_json); it must not allocate.
+func BenchmarkMessageParseJSON(b *testing.B) {
+	msgs := [][]byte{ednsQuery(), rrsetResponse(), nxdomainResponse()}
+	var m wdns.Message
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if err := m.Parse(msgs[i%len(msgs)]); err != nil {
+			b.Fatal(err)
+		}
+		buf = m.AppendJSON(buf[:0])
+		i++
+	}
+}
+
+// TestMessageParseReuse parses different messages in turn into one Message:
+// each prints as a freshly parsed one does (nothing of the one before
+// remains, EDNS included), and after the first round nothing allocates.
+func TestMessageParseReuse(t *testing.T) {
+	msgs := [][]byte{ednsQuery(), rrsetResponse(), nxdomainResponse(), wire{}.u8(1, 2, 3), ednsQuery()}
+	var m wdns.Message
+	buf := make([]byte, 0, 8192)
+	for round := range 2 {
+		for i, msg := range msgs {
+			fresh, ferr := wdns.ParseMessage(msg)
+			err := m.Parse(msg)
+			if (err == nil) != (ferr == nil) {
+				t.Fatalf("message %d: Parse %v, ParseMessage %v", i, err, ferr)
+			}
+			if err != nil {
+				if m.EDNS != nil || len(m.Question)+len(m.Answer)+len(m.Authority)+len(m.Additional) != 0 {
+					t.Errorf("message %d: failed Parse left %+v", i, m)
+				}
+				continue
+			}
+			if got, want := string(m.AppendJSON(nil)), string(fresh.AppendJSON(nil)); got != want {
+				t.Errorf("round %d message %d JSON:\n%s\nwant\n%s", round, i, got, want)
+			}
+			if got, want := string(m.AppendText(nil)), string(fresh.AppendText(nil)); got != want {
+				t.Errorf("round %d message %d text:\n%s\nwant\n%s", round, i, got, want)
+			}
+		}
+	}
+	for i, msg := range msgs[:3] {
+		n := testing.AllocsPerRun(50, func() {
+			if m.Parse(msg) == nil {
+				buf = m.AppendJSON(buf[:0])
+				buf = m.AppendText(buf)
+			}
+		})
+		if n != 0 {
+			t.Errorf("message %d: %.1f allocations per Parse, AppendJSON and AppendText", i, n)
+		}
+	}
+}

@@ -2,9 +2,10 @@
 // the C library under libnmsg, so that siecap's presentation and JSON output
 // is byte-identical to nmsgtool's.
 //
-// It covers wire-format names (AppendName, AppendDomain, ParseName), type,
-// class, rcode and opcode mnemonics, rdata (AppendRdata, ParseRdata) and
-// whole DNS messages (ParseMessage, AppendMessageText, AppendMessageJSON).
+// It covers wire-format names (AppendName, AppendDomain, AppendDomainJSON,
+// ParseName), type, class, rcode and opcode mnemonics, rdata (AppendRdata,
+// ParseRdata) and whole DNS messages (ParseMessage, Message.Parse,
+// AppendMessageText, AppendMessageJSON).
 //
 // # What callers print around these functions
 //
@@ -87,9 +88,12 @@
 //
 // # Allocation
 //
-// AppendName, AppendDomain, AppendRdata, AppendType, AppendClass,
-// TypeString and ClassString do not allocate when dst has room (the TYPEn and
-// CLASSn strings are built once, on first use). ParseMessage allocates one
-// buffer for all names and rdata plus the record slices; the message printers
-// allocate a little per RRset.
+// AppendName, AppendDomain, AppendDomainJSON, AppendRdata, AppendType,
+// AppendClass, TypeString and ClassString do not allocate when dst has room
+// (the TYPEn and CLASSn strings are built once, on first use). ParseMessage
+// allocates a Message, one buffer for all names and rdata and the record
+// slices; Message.Parse reuses them, so a Message parsed into again and
+// again stops allocating once they have grown. Message.AppendText and
+// Message.AppendJSON do not allocate for messages of up to 64 records in
+// 32 RRsets per section and OPT option text of up to 512 octets.
 package wdns

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/siecap/siecap/nmsg/wdns"
@@ -40,8 +41,52 @@ func FuzzParseMessage(f *testing.F) {
 				t.Fatalf("parsed owner name %x: %v", rr.Name, err)
 			}
 		}
+		// The JSON RRsets are those RRsets groups.
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal(js, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range []struct {
+			key string
+			s   wdns.Section
+		}{{"answer", wdns.SectionAnswer}, {"authority", wdns.SectionAuthority}, {"additional", wdns.SectionAdditional}} {
+			var sets []struct {
+				TTL   uint32   `json:"rrttl"`
+				Rdata []string `json:"rdata"`
+			}
+			if err := json.Unmarshal(doc[sec.key], &sets); err != nil {
+				t.Fatalf("%s: %v", sec.key, err)
+			}
+			want := m.RRsets(sec.s)
+			if len(sets) != len(want) {
+				t.Fatalf("%s: %d RRsets in JSON, RRsets has %d", sec.key, len(sets), len(want))
+			}
+			for i := range want {
+				if sets[i].TTL != want[i].TTL || len(sets[i].Rdata) != len(want[i].Rdata) {
+					t.Fatalf("%s RRset %d: ttl %d, %d rdata; RRsets: %d, %d", sec.key, i, sets[i].TTL, len(sets[i].Rdata), want[i].TTL, len(want[i].Rdata))
+				}
+			}
+		}
+		// A Message parsed into again prints as a fresh one.
+		reusedMu.Lock()
+		defer reusedMu.Unlock()
+		if err := reused.Parse(msg); err != nil {
+			t.Fatalf("Parse into a reused Message: %v", err)
+		}
+		if got := reused.AppendJSON(nil); !bytes.Equal(got, js) {
+			t.Fatalf("reused Message JSON %s, want %s", got, js)
+		}
+		if got := reused.AppendText(nil); !bytes.Equal(got, text) {
+			t.Fatalf("reused Message text %q, want %q", got, text)
+		}
 	})
 }
+
+// reused is parsed into by every FuzzParseMessage input in turn.
+var (
+	reused   wdns.Message
+	reusedMu sync.Mutex
+)
 
 // roundTripTypes are the types whose printed text ParseRdata must give
 // back exactly (when it accepts it).

@@ -176,9 +176,7 @@ func appendJSONRRsets(dst []byte, rrs []RR) []byte {
 // appendJSONDomain writes the name as a JSON string.
 func appendJSONDomain(dst, name []byte) []byte {
 	dst = append(dst, '"')
-	start := len(dst)
-	dst = AppendDomain(dst, name)
-	dst = escapeJSONTail(dst, start)
+	dst = AppendDomainJSON(dst, name)
 	return append(dst, '"')
 }
 

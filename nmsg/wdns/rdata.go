@@ -4,6 +4,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"net/netip"
+	"slices"
 	"strconv"
 )
 
@@ -42,6 +43,16 @@ func AppendRdata(dst []byte, rrtype, rrclass uint16, rdata []byte) []byte {
 // wdns's ubuf: the final trailing-space clip may remove the space written
 // before the rdata when the ubuf is a whole message (floor 0).
 func appendRdata(dst []byte, floor int, rrtype, rrclass uint16, rdata []byte) []byte {
+	// Hot path: A and AAAA rdata of class IN print their address (the
+	// layout loop below would print it, a space, and clip the space).
+	if rrclass == ClassIN {
+		switch {
+		case rrtype == TypeA && len(rdata) >= 4:
+			return appendIPv4(dst, [4]byte(rdata[:4]))
+		case rrtype == TypeAAAA && len(rdata) >= 16:
+			return appendIPv6(dst, [16]byte(rdata[:16]))
+		}
+	}
 	d := lookupDescr(rrtype)
 	if d == nil {
 		dst = append(dst, '\\', '#', ' ')
@@ -230,7 +241,7 @@ func (p *rdataPrinter) field(dst []byte, f rdf) ([]byte, int) {
 		if p.n < 4 {
 			return dst, -1
 		}
-		dst = netip.AddrFrom4([4]byte(p.b[p.off : p.off+4])).AppendTo(dst)
+		dst = appendIPv4(dst, [4]byte(p.b[p.off:p.off+4]))
 		dst = append(dst, ' ')
 		p.consume(4)
 
@@ -411,7 +422,7 @@ func appendIPv6(dst []byte, a [16]byte) []byte {
 		if best == 5 {
 			dst = append(dst, "ffff:"...)
 		}
-		return netip.AddrFrom4([4]byte(a[12:16])).AppendTo(dst)
+		return appendIPv4(dst, [4]byte(a[12:16]))
 	}
 	return netip.AddrFrom16(a).AppendTo(dst)
 }
@@ -420,3 +431,36 @@ func be16(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
 func be32(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
+
+// appendIPv4 writes a dotted quad as netip and inet_ntop do. Hot path,
+// hand-written: most payloads print an IPv4 address or A rdata, and this
+// writes the octets from a table instead of dividing.
+func appendIPv4(dst []byte, a [4]byte) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, 15)
+	out := dst[n : n+15]
+	j := 0
+	for i, c := range a {
+		if i > 0 {
+			out[j] = '.'
+			j++
+		}
+		d := decOctets[c]
+		copy(out[j:j+3], d.text[:])
+		j += int(d.n)
+	}
+	return dst[:n+j]
+}
+
+// decOctets holds the decimal text of every octet.
+var decOctets = func() (t [256]struct {
+	text [3]byte
+	n    uint8
+}) {
+	for c := range 256 {
+		s := strconv.Itoa(c)
+		copy(t[c].text[:], s)
+		t[c].n = uint8(len(s))
+	}
+	return t
+}()

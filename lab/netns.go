@@ -8,8 +8,10 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/siecap/siecap/internal/netprobe"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Namespace is a named network namespace created by NewNamespace.
@@ -35,6 +37,9 @@ func UniquePrefix() string {
 // NewNamespace creates the named network namespace name and brings its
 // loopback up. The calling goroutine's namespace is unchanged.
 func NewNamespace(name string) (*Namespace, error) {
+	if err := netprobe.Check(); err != nil {
+		return nil, err
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	orig, err := netns.Get()
@@ -55,7 +60,7 @@ func NewNamespace(name string) (*Namespace, error) {
 		return nil, fmt.Errorf("create netns %s: %w", name, err)
 	}
 	ns := &Namespace{Name: name, handle: h}
-	ns.nl, err = netlink.NewHandleAt(h)
+	ns.nl, err = netlink.NewHandleAt(h, unix.NETLINK_ROUTE)
 	if err != nil {
 		ns.Close()
 		return nil, fmt.Errorf("open netlink in %s: %w", name, err)

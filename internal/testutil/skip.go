@@ -3,10 +3,11 @@ package testutil
 import (
 	"errors"
 	"fmt"
-	"os"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/siecap/siecap/internal/netprobe"
 )
 
 // Capability numbers from linux/capability.h.
@@ -37,7 +38,9 @@ func HasCap(c int) bool {
 }
 
 // RequireCaps skips t, naming the first missing capability, unless the
-// process holds every capability in caps.
+// process holds every capability in caps. With CAP_NET_RAW or
+// CAP_SYS_ADMIN among them it also requires working kernel networking
+// (RequireNetworking).
 func RequireCaps(t testing.TB, caps ...int) {
 	t.Helper()
 	for _, c := range caps {
@@ -45,16 +48,27 @@ func RequireCaps(t testing.TB, caps ...int) {
 			t.Skipf("missing privilege %s (run as root)", capNames[c])
 		}
 	}
+	// Tests that need CAP_NET_RAW or CAP_SYS_ADMIN build namespaces and
+	// sockets: on a wedged kernel their first netlink request would block
+	// forever.
+	for _, c := range caps {
+		if c == CapNetRaw || c == CapSysAdmin {
+			RequireNetworking(t)
+			return
+		}
+	}
 }
 
-// SkipOnPermission skips t if err is a permission error (naming what) and
+// SkipOnPermission skips t if err is EPERM (naming what) and
 // fails it on any other non-nil error.
 func SkipOnPermission(t testing.TB, err error, what string) {
 	t.Helper()
 	if err == nil {
 		return
 	}
-	if errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EPERM) {
+	// EPERM is a missing privilege; EACCES is also what the BPF verifier
+	// returns when it rejects a program, which must fail, not skip.
+	if errors.Is(err, unix.EPERM) {
 		t.Skipf("missing privilege for %s: %v", what, err)
 	}
 	t.Fatalf("%s: %v", what, err)
@@ -79,5 +93,16 @@ func SkipIfKernelOlder(t testing.TB, version, feature string) {
 	maj, min := KernelRelease()
 	if maj < wmaj || (maj == wmaj && min < wmin) {
 		t.Skipf("kernel %d.%d lacks %s (needs %s)", maj, min, feature, version)
+	}
+}
+
+// RequireNetworking skips t when the kernel's networking does not answer
+// (netprobe.ErrNetworkingStuck: RTNL held by a crashed kernel worker), so
+// that a wedged machine skips the network tests, naming why, instead of
+// hanging in their first netlink request.
+func RequireNetworking(t testing.TB) {
+	t.Helper()
+	if err := netprobe.Check(); err != nil {
+		t.Skipf("kernel networking unavailable: %v", err)
 	}
 }

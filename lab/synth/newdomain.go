@@ -1,0 +1,114 @@
+package synth
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/siecap/siecap/nmsg"
+)
+
+// SIE/newdomain field numbers (sie-nmsg newdomain.proto).
+const (
+	ndDomain     = 1
+	ndTimeSeen   = 2
+	ndRrname     = 3
+	ndRrtype     = 4
+	ndRrclass    = 5
+	ndRrttl      = 6
+	ndRdata      = 7
+	ndCount      = 10
+	ndTimeFirst  = 11
+	ndTimeLast   = 12
+	ndType       = 13
+	ndResponseIP = 14
+	ndBailiwick  = 16
+	ndNewDomain  = 19
+	ndNewRrname  = 20
+	ndNewRrtype  = 21
+	ndNewRR      = 22
+	ndNewRrset   = 23
+)
+
+// NewDomain generates SIE/newdomain payloads: the first sighting of a
+// freshly registered looking zone, with the record that revealed it.
+type NewDomain struct {
+	// RepeatShare and RepeatWindow work as in Dedupe.
+	RepeatShare  float64
+	RepeatWindow int64
+	// Rate is the payloads per second of payload time.
+	Rate   int
+	Source uint32
+
+	rng    *rand.Rand
+	voc    *Dedupe
+	now    int64
+	recent recent
+}
+
+// NewNewDomain returns a generator seeded with seed, starting at payload
+// time start (Unix seconds): 5% repeats within 10 s, 500 payloads per
+// second.
+func NewNewDomain(seed uint64, start int64) *NewDomain {
+	rng := rand.New(rand.NewPCG(seed, seed^0x7e3d0a1))
+	return &NewDomain{
+		RepeatShare: 0.05, RepeatWindow: 10e9, Rate: 500, Source: 0xa1ba02d5,
+		rng: rng, voc: vocabulary(rng), now: start * 1e9, recent: newRecent(),
+	}
+}
+
+// Next fills p with the next payload. p.Message is appended to buf, which
+// is returned grown; p aliases it.
+func (g *NewDomain) Next(p *nmsg.Payload, buf []byte) []byte {
+	g.now += 1e9/int64(max(g.Rate, 1)) + g.rng.Int64N(1000)
+	start := len(buf)
+	if r, ok := g.recent.pick(g.rng, g.now, g.RepeatShare, g.RepeatWindow); ok {
+		buf = append(buf, r...)
+	} else {
+		buf = g.appendMessage(buf)
+		g.recent.remember(buf[start:], g.now)
+	}
+	*p = nmsg.Payload{
+		Vid: nmsg.VendorSIE, Msgtype: 5,
+		TimeSec: g.now / 1e9, TimeNsec: uint32(g.now % 1e9),
+		Source: g.Source, Message: buf[start:], HasMessage: true,
+	}
+	return buf
+}
+
+// appendMessage appends a newdomain message, fields in tag order.
+func (g *NewDomain) appendMessage(b []byte) []byte {
+	zone := fresh(g.rng)
+	name := g.voc.appendName(nil, zone)
+	rrtype, rdatas := g.voc.rdata(zone)
+	sec := uint64(g.now / 1e9)
+	b = protowire.AppendTag(b, ndDomain, protowire.BytesType)
+	b = protowire.AppendBytes(b, zone)
+	b = appendVarintField(b, ndTimeSeen, sec)
+	b = protowire.AppendTag(b, ndRrname, protowire.BytesType)
+	b = protowire.AppendBytes(b, name)
+	b = appendVarintField(b, ndRrtype, uint64(rrtype))
+	b = appendVarintField(b, ndRrclass, 1)
+	b = appendVarintField(b, ndRrttl, []uint64{300, 3600, 86400, 600}[g.rng.IntN(4)])
+	for _, rd := range rdatas {
+		b = protowire.AppendTag(b, ndRdata, protowire.BytesType)
+		b = protowire.AppendBytes(b, rd)
+	}
+	b = appendVarintField(b, ndCount, 1)
+	b = appendVarintField(b, ndTimeFirst, sec)
+	b = appendVarintField(b, ndTimeLast, sec)
+	b = appendVarintField(b, ndType, 0) // INSERTION
+	ip := binary.BigEndian.AppendUint32(nil, 0xc6120000|g.rng.Uint32N(1<<17))
+	b = protowire.AppendTag(b, ndResponseIP, protowire.BytesType)
+	b = protowire.AppendBytes(b, ip)
+	b = protowire.AppendTag(b, ndBailiwick, protowire.BytesType)
+	b = protowire.AppendBytes(b, zone)
+	b = appendVarintField(b, ndNewDomain, 1)
+	b = appendVarintField(b, ndNewRrname, 1)
+	b = appendVarintField(b, ndNewRrtype, 1)
+	for range rdatas {
+		b = appendVarintField(b, ndNewRR, 1)
+	}
+	return appendVarintField(b, ndNewRrset, 1)
+}

@@ -80,6 +80,14 @@ bench-ring: ## ring vs Go channel handoff: ns per item and allocations, single i
 bench-capture-reader: ## capture reader CPU per packet on a veth pair (root)
 	$(GO) test -run '^$$' -bench Reader -benchtime=200000x -count 3 ./capture/
 
+.PHONY: bench-spool
+bench-spool: ## spool durable write rate (fsync) and recovery time after SIGKILL
+	$(GO) test ./spool/ -run '^$$' -bench . -benchtime $(BENCHTIME) -count 3
+
+.PHONY: bench-capture
+bench-capture: ## capture benchmark in the namespace lab (root): 10 s runs, 8000/1400-byte datagrams, with and without the kernel filter
+	./lab/bench-capture.sh
+
 .PHONY: bench-data
 bench-data: build ## write the 2,000,000-payload benchmark files (fixed seed) into BENCH_DIR
 	@mkdir -p $(BENCH_DIR)

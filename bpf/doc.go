@@ -1,0 +1,77 @@
+// Package bpf is siecap's kernel pre-filter: eBPF programs that drop NMSG
+// traffic nobody subscribed to before it costs anything, and count exactly
+// what they dropped.
+//
+// # Programs
+//
+// One parser (filter.c, include/parsing.h) is compiled into three programs
+// that share the maps:
+//
+//   - siecap_xdp, an xdp.frags program (multi-buffer, so it attaches at MTU
+//     9000 where drivers support it: i40e, ice, mlx5, veth). Linux 6.1.
+//   - siecap_xdp_vlanmeta, its device-bound variant that reads a VLAN tag the
+//     NIC stripped through the bpf_xdp_metadata_rx_vlan_tag kfunc. Linux 6.8;
+//     AttachXDP falls back to siecap_xdp where it cannot load. Linux 6.12
+//     and 6.18 oops when the bound device is unregistered while such a
+//     program is loaded: detach it before removing the interface.
+//   - siecap_socket, a socket filter for AF_PACKET SOCK_RAW capture sockets,
+//     for every driver at every MTU (ixgbe refuses native XDP at MTU 9000).
+//     The VLAN tag comes from __sk_buff->vlan_tci. Linux 6.1.
+//
+// The programs use nothing newer than 6.1 (bpf_loop, bpf_xdp_load_bytes,
+// bpf_xdp_get_buff_len, BTF maps, map-in-map), are compiled for -mcpu=v3
+// (no ISA v4) and need no tcx.
+//
+// # Classification
+//
+// A frame's channel is its innermost 802.1Q VLAN tag (an outer 802.1ad tag
+// is skipped; at most two tags in total, a metadata tag counting as the
+// outermost) when that VLAN is configured, else its IPv4 or IPv6
+// destination address and UDP port. For a UDP datagram that starts with the
+// NMSG magic on a channel, the channel's Rule decides: PassAll, DropAll, or
+// an Allow or Deny list of (vendor, message type) pairs. For a list, the
+// header must be valid (version 2, known flags, length matching the
+// datagram); containers flagged ZLIB or FRAGMENT pass as opaque; otherwise
+// the program walks the container's top-level protobuf fields with bpf_loop
+// and reads each payload's vendor id and message type (expected as the
+// payload's first two fields, as every NMSG encoder writes them). The walk
+// stops at the first allowed payload and the container passes; the
+// container is dropped only when every field was read and every payload is
+// denied. A payload it cannot read makes the container pass (Partial), bad
+// protobuf makes it pass (Malformed): user space then filters payload by
+// payload, so a wanted payload is never dropped with an unwanted neighbour.
+// IP fragments and IPv6 extension headers pass (Opaque). Traffic that is not
+// NMSG, or NMSG on no configured channel, passes unless
+// Rule.DropNotNMSG or Config.DropUnconfigured says otherwise; traffic that
+// is not IP (ARP) always passes. NMSG on no configured channel is recorded
+// in the discovery LRU map.
+//
+// Classify is a pure-Go reference classifier with exactly these semantics;
+// the kernel tests compare the two on random and mutated frames.
+//
+// # Counters
+//
+// Per-CPU counters per channel and verdict (Reason): packets, bytes and the
+// payloads the program read. Counters reads them summed over CPUs.
+//
+// # Atomic rule changes
+//
+// All channel and rule state lives in one hash map (VLAN keys, address/port
+// keys and a defaults key, each mapping to a complete rule) held in slot 0
+// of an ARRAY_OF_MAPS. A program fetches the inner map once per frame and
+// does every lookup in it. Update builds a complete new inner map from a
+// Ruleset and installs it with one BPF_MAP_UPDATE_ELEM on the outer map: a
+// frame that started before the swap holds (under RCU) the old map and sees
+// only the old rules; a frame that starts after it sees only the new ones.
+// No state is shared between the two maps, so no frame can see half of
+// each. The kernel also waits for running programs (synchronize_rcu) before
+// a map-in-map update returns, so once Update returns no frame uses the old
+// set; Update then closes it. Counters are indexed by slots that Update
+// assigns per channel ID and keeps across updates, so no count is lost.
+//
+// # Lifetimes
+//
+// Load returns a Filter owning its programs, maps and attachments; Close
+// detaches every XDP link and socket filter it made and releases all file
+// descriptors. Filter methods are safe for concurrent use.
+package bpf

@@ -1,0 +1,108 @@
+package kerneltests
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/siecap/siecap/bpf"
+)
+
+// Benchmarks of the programs through BPF_PROG_TEST_RUN. Each reports the
+// program's ns/run, the baseline's ns/run measured in the same benchmark
+// with the same repeat count (return XDP_PASS; for the socket filter
+// return skb->len), and the difference. Run with
+//
+//	go test -run '^$' -bench BenchmarkPrograms -benchtime 1000000x -count 5 ./kernel-tests/
+
+var (
+	benchDrop  = netip.MustParseAddrPort("198.18.6.255:8430")
+	benchAllow = netip.MustParseAddrPort("198.18.7.255:8430")
+	benchWalk  = netip.MustParseAddrPort("198.18.8.255:8430")
+)
+
+func benchConfig() bpf.Config {
+	dedupe := []bpf.Type{{Vendor: 2, MsgType: 1}}
+	return bpf.Config{Channels: []bpf.Channel{
+		{ID: 1, VLANs: []uint16{100}, Rule: bpf.Rule{Action: bpf.DropAll}},
+		{ID: 2, VLANs: []uint16{200}, Rule: bpf.Rule{Action: bpf.Allow, Types: dedupe}},
+		{ID: 3, VLANs: []uint16{300}, Rule: bpf.Rule{Action: bpf.Deny, Types: dedupe}},
+		{ID: 4, Addrs: []netip.AddrPort{benchDrop}, Rule: bpf.Rule{Action: bpf.DropAll}},
+		{ID: 5, Addrs: []netip.AddrPort{benchAllow}, Rule: bpf.Rule{Action: bpf.Allow, Types: dedupe}},
+		{ID: 6, Addrs: []netip.AddrPort{benchWalk}, Rule: bpf.Rule{Action: bpf.Deny, Types: dedupe}},
+	}}
+}
+
+type benchCase struct {
+	name   string
+	frame  []byte
+	reason bpf.Reason
+}
+
+// benchCases builds the cases with containers of about size bytes of
+// dnsdedupe-sized payloads (~136 bytes each, as nmsgtool's 8192-byte
+// containers hold about 60).
+func benchCases(size int) []benchCase {
+	n := (size - 10) / 138
+	dedupe := rep(payload{vid: 2, msgtype: 1, body: 100}, n)
+	c := container(0, true, false, dedupe...)
+	mk := func(tags []tag, dst netip.AddrPort) []byte {
+		return frameSpec{tags: tags, dst: dst, payload: c}.build()
+	}
+	return []benchCase{
+		{"drop-by-channel/vlan", mk(vlan(100), other), bpf.ReasonDrop},
+		{"drop-by-channel/untagged", mk(nil, benchDrop), bpf.ReasonDrop},
+		{"first-payload-allowed/vlan", mk(vlan(200), other), bpf.ReasonPass},
+		{"first-payload-allowed/untagged", mk(nil, benchAllow), bpf.ReasonPass},
+		{"whole-container-walked/vlan", mk(vlan(300), other), bpf.ReasonDrop},
+		{"whole-container-walked/untagged", mk(nil, benchWalk), bpf.ReasonDrop},
+	}
+}
+
+func benchProgram(b *testing.B, prog, base *ebpf.Program, frame []byte) {
+	_, dBase, err := base.Benchmark(frame, b.N, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	_, d, err := prog.Benchmark(frame, b.N, b.ResetTimer)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(d)/float64(time.Nanosecond), "ns/run")
+	b.ReportMetric(float64(dBase)/float64(time.Nanosecond), "baseline-ns/run")
+	b.ReportMetric(float64(d-dBase)/float64(time.Nanosecond), "over-baseline-ns")
+}
+
+func BenchmarkPrograms(b *testing.B) {
+	h := newHarness(b, benchConfig())
+	for _, prog := range []struct {
+		name       string
+		xdp        bool
+		size       int
+		prog, base *ebpf.Program
+	}{
+		// XDP: 9 KB frames holding an 8192-byte container.
+		{"xdp-9KB", true, 8192, h.f.XDPProgram(), h.f.BaselineXDP()},
+		// Socket filter: BPF_PROG_TEST_RUN takes at most one page.
+		{"socket-2.9KB", false, 2900, h.f.SocketProgram(), h.f.BaselineSocket()},
+	} {
+		for _, c := range benchCases(prog.size) {
+			ref := bpf.Classify(c.frame, 0, false, h.rs)
+			if ref.Reason != c.reason {
+				b.Fatalf("%s: reference verdict %+v, want %s", c.name, ref, c.reason)
+			}
+			drop, err := run(prog.prog, prog.xdp, c.frame)
+			if err != nil || drop != ref.Drop {
+				b.Fatalf("%s: program dropped=%v (%v), reference %+v", c.name, drop, err, ref)
+			}
+			b.Run(prog.name+"/"+c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(c.frame)))
+				benchProgram(b, prog.prog, prog.base, c.frame)
+			})
+		}
+	}
+}

@@ -8,7 +8,7 @@ BENCHTIME   ?= 1s
 BENCH_DIR   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/siecap-bench
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -s -w -X github.com/siecap/siecap/internal/buildinfo.Version=$(VERSION)
-APT_PKGS    := clang-14 llvm-14 libbpf-dev iproute2 python3 time
+APT_PKGS    := clang-14 llvm-14 libbpf-dev iproute2 python3 time qemu-system-x86 busybox-static xz-utils
 
 export CGO_ENABLED ?= 0
 
@@ -55,6 +55,14 @@ lint: ## gofmt check, go vet and staticcheck
 test: deps verify-generate lint ## set up, then run every test (kernel tests need root) with the race detector where it fits
 	CGO_ENABLED=1 $(GO) test -race -timeout 15m -count=1 $(PKGS)
 
+.PHONY: kernel-test
+kernel-test: ## the privileged kernel tests on the running kernel (root)
+	$(GO) test -count=1 ./bpf/ ./kernel-tests/ ./lab/...
+
+.PHONY: test-kernels
+test-kernels: ## the kernel tests inside Debian 12's 6.1 and 6.12 kernels booted under qemu
+	$(GO) run ./kernel-tests/qemu
+
 .PHONY: test-short
 test-short: ## run the tests that need neither root nor the shared vectors' large files
 	$(GO) test -short -count=1 $(PKGS)
@@ -79,6 +87,10 @@ bench-ring: ## ring vs Go channel handoff: ns per item and allocations, single i
 .PHONY: bench-capture-reader
 bench-capture-reader: ## capture reader CPU per packet on a veth pair (root)
 	$(GO) test -run '^$$' -bench Reader -benchtime=200000x -count 3 ./capture/
+
+.PHONY: bench-bpf
+bench-bpf: ## BPF_PROG_TEST_RUN cost of the pre-filter against return-XDP_PASS and return-skb->len baselines
+	$(GO) test -run '^$$' -bench BenchmarkPrograms -benchtime 1000000x -count 5 ./kernel-tests/
 
 .PHONY: bench-spool
 bench-spool: ## spool durable write rate (fsync) and recovery time after SIGKILL

@@ -52,8 +52,9 @@ lint: ## gofmt check, go vet and staticcheck
 	$(GO) tool staticcheck $(PKGS)
 
 .PHONY: test
-test: deps verify-generate lint ## set up, then run every test (kernel tests need root) with the race detector where it fits
+test: deps verify-generate lint ## set up, then run every test (kernel tests need root; then again inside Debian's 6.1 and 6.12 kernels)
 	CGO_ENABLED=1 $(GO) test -race -timeout 15m -count=1 $(PKGS)
+	$(GO) run ./kernel-tests/qemu
 
 .PHONY: kernel-test
 kernel-test: ## the privileged kernel tests on the running kernel (root)

@@ -45,7 +45,8 @@ and ships it home. This binary is the daemon, its CLI and the NMSG tools.`,
 			profile.Close()
 		}
 	}
-	root.AddCommand(newDumpCommand(), newVersionCommand(), newBenchdataCommand())
+	root.AddCommand(newDumpCommand(), newVersionCommand(), newBenchdataCommand(), newIngestCommand(), newSpoolCommand(), newLabCommand(), newGenCommand(), newReplayCommand(), newConfigCommand(), newRunCommand())
+	addClientCommands(root)
 	return root
 }
 

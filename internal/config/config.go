@@ -168,7 +168,7 @@ func defaults() Config {
 		LogLevel: slog.LevelInfo,
 		Setup:    Setup{MTU: 9000},
 		Capture: Capture{
-			Sockets: 2, RingSize: 64, BlockSize: 4 << 20, BlockCount: 4,
+			Sockets: 2, RingSize: 64, BlockSize: 1 << 20, BlockCount: 16,
 			BlockTimeout: 10 * time.Millisecond, Promisc: true,
 		},
 		Spool: Spool{

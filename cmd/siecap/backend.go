@@ -1,0 +1,229 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/siecap/siecap/bpf"
+	"github.com/siecap/siecap/ctl"
+	"github.com/siecap/siecap/internal/buildinfo"
+	"github.com/siecap/siecap/internal/config"
+)
+
+// The daemon as the control API sees it (ctl.Backend).
+
+func (d *daemon) startControl() error {
+	srv, err := ctl.New(ctl.Backend{
+		Status:   d,
+		Channels: d,
+		Rules:    d,
+		Spool:    d,
+		Metrics:  d,
+	}, controlOptions(d.cfg, d.log))
+	if err != nil {
+		return fmt.Errorf("configure control API: %w", err)
+	}
+	for _, ifc := range d.ifaces {
+		ifc := ifc
+		srv.AddCheck("capture "+ifc.name, func() error {
+			st, err := ifc.cap.Stats()
+			if err != nil {
+				return err
+			}
+			if st.Total.ReadErrors > 0 && st.Total.LastError != "" {
+				return fmt.Errorf("%s", st.Total.LastError)
+			}
+			if _, err := interfaceUp(ifc.name); err != nil {
+				return err
+			}
+			return nil
+		})
+	}
+	srv.AddCheck("spool", func() error { return d.sp.Err() })
+	if err := srv.Start(); err != nil {
+		return fmt.Errorf("start control API: %w", err)
+	}
+	d.srv = srv
+	d.log.Info("control API listening", "socket", d.cfg.Control.Socket, "tcp", d.cfg.Control.TCP)
+	return nil
+}
+
+// Status implements ctl.StatusSource.
+func (d *daemon) Status() ctl.Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := ctl.Status{Version: buildinfo.String(), Node: d.cfg.Spool.NodeID, Started: d.started, Channels: len(d.chans)}
+	for _, ifc := range d.ifaces {
+		up, _ := interfaceUp(ifc.name)
+		st.Interfaces = append(st.Interfaces, ctl.InterfaceStatus{Name: ifc.name, Up: up, Filter: ifc.filter, Sockets: d.cfg.Capture.Sockets})
+	}
+	return st
+}
+
+// Channels implements ctl.ChannelSource.
+func (d *daemon) Channels() ctl.Channels {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var kc map[uint32]bpf.ChannelCounters
+	if d.filter != nil {
+		kc, _ = d.filter.Counters()
+	}
+	var out ctl.Channels
+	for _, n := range sortedChannels(d.chans) {
+		c := d.chans[n]
+		info := ctl.ChannelInfo{Number: n, Name: c.cfg.Name, VLAN: c.cfg.VLAN, Action: c.cfg.Rules.Action.String(), Dedupe: c.cfg.Dedupe.String(), Counters: map[string]uint64{}}
+		for _, a := range c.cfg.Addresses {
+			info.Addresses = append(info.Addresses, a.String())
+		}
+		if k, ok := kc[kernelID(n)]; ok {
+			info.Counters["kernel_passed"] = k[bpf.ReasonPass].Payloads
+			info.Counters["kernel_dropped"] = k[bpf.ReasonDrop].Payloads + k[bpf.ReasonDropDefault].Payloads
+			info.Counters["kernel_dropped_packets"] = k[bpf.ReasonDrop].Packets + k[bpf.ReasonDropDefault].Packets
+			info.Counters["kernel_opaque_packets"] = k[bpf.ReasonOpaque].Packets
+		}
+		ps := c.pipe.Stats()
+		info.Counters["captured"] = ps.Payloads
+		info.Counters["filtered"] = ps.Filtered
+		info.Counters["deduped"] = ps.Deduped
+		info.Counters["stored"] = ps.Stored
+		info.Counters["lost"] = ps.Dropped + ps.Failed
+		info.Counters["rejected"] = ps.Rejected
+		out.Channels = append(out.Channels, info)
+	}
+	if d.filter != nil {
+		disc, _ := d.filter.Discovery()
+		for _, e := range disc {
+			dd := ctl.Discovered{Packets: e.Packets, Bytes: e.Bytes, NMSG: true}
+			if e.HasVLAN {
+				dd.VLAN = e.VLAN
+			} else {
+				dd.Address = e.Dst.String()
+			}
+			out.Discovered = append(out.Discovered, dd)
+		}
+	}
+	return out
+}
+
+func sortedChannels(m map[uint16]*channel) []uint16 {
+	ns := make([]uint16, 0, len(m))
+	for n := range m {
+		ns = append(ns, n)
+	}
+	sort.Slice(ns, func(i, j int) bool { return ns[i] < ns[j] })
+	return ns
+}
+
+// Rules implements ctl.RuleStore.
+func (d *daemon) Rules() ctl.RuleSet {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return ruleSet(d.cfg)
+}
+
+// SetRules implements ctl.RuleStore: the new rules replace the old ones in
+// the kernel filter (one map update) and in every channel's pipeline.
+func (d *daemon) SetRules(rs ctl.RuleSet) error {
+	rules, err := configRules(rs)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	next := *d.cfg
+	next.Channels = append([]config.Channel(nil), d.cfg.Channels...)
+	for i, cr := range rs.Channels {
+		if _, ok := d.chans[cr.Channel]; !ok {
+			return &ctl.InvalidError{Field: fmt.Sprintf("channels[%d].channel", i), Msg: fmt.Sprintf("channel %d is not configured", cr.Channel)}
+		}
+	}
+	for j := range next.Channels {
+		if r, ok := rules[next.Channels[j].Number]; ok {
+			next.Channels[j].Rules = r
+		}
+	}
+	return d.applyRules(&next)
+}
+
+// applyRules installs the rules of next (same channels as the running
+// configuration) in the kernel and the pipelines. Called with d.mu held.
+func (d *daemon) applyRules(next *config.Config) error {
+	if d.filter != nil {
+		rs, err := bpf.Compile(filterConfig(next))
+		if err != nil {
+			return &ctl.InvalidError{Msg: err.Error()}
+		}
+		if err := d.filter.Update(rs); err != nil {
+			return fmt.Errorf("install kernel rules: %w", err)
+		}
+	}
+	for _, cc := range next.Channels {
+		if c := d.chans[cc.Number]; c != nil {
+			c.pipe.SetRules(pipelineRules(cc.Rules))
+			c.cfg.Rules = cc.Rules
+		}
+	}
+	d.cfg = next
+	d.log.Info("rules replaced", "channels", len(next.Channels))
+	return nil
+}
+
+// Spool implements ctl.SpoolSource.
+func (d *daemon) Spool() ctl.SpoolInfo {
+	info := ctl.SpoolInfo{Dir: d.sp.Dir(), MaxBytes: int64(d.cfg.Spool.MaxBytes)}
+	segs, _ := d.sp.Segments()
+	for _, s := range segs {
+		info.UsedBytes += s.Bytes
+		info.Segments = append(info.Segments, ctl.SegmentInfo{
+			ID: s.ID.String(), Channel: uint16(s.ID.Channel), State: s.State.String(), Bytes: s.Bytes,
+			Records: s.Records, Payloads: s.Payloads, First: s.First, Last: s.Last,
+		})
+	}
+	losses, _ := d.sp.Losses()
+	for _, l := range losses {
+		info.Ledger = append(info.Ledger, ctl.LossEntry{
+			At: l.At, Reason: l.Reason.String(), Segment: l.Segment.String(), Bytes: l.Bytes,
+			Records: l.Records, Payloads: l.Payloads, First: l.First, Last: l.Last, Detail: l.Detail,
+		})
+	}
+	return info
+}
+
+// WriteMetrics implements ctl.MetricsSource: every drop counter of every
+// stage, per channel.
+func (d *daemon) WriteMetrics(w *ctl.MetricWriter) {
+	chans := d.Channels()
+	for _, c := range chans.Channels {
+		ch := ctl.L("channel", strconv.Itoa(int(c.Number)))
+		for _, k := range []struct{ name, counter, help string }{
+			{"siecap_kernel_passed_payloads_total", "kernel_passed", "Payloads the kernel filter passed."},
+			{"siecap_kernel_dropped_payloads_total", "kernel_dropped", "Payloads the kernel filter dropped by rule."},
+			{"siecap_kernel_dropped_packets_total", "kernel_dropped_packets", "Packets the kernel filter dropped."},
+			{"siecap_captured_payloads_total", "captured", "Payloads decoded from captured datagrams."},
+			{"siecap_filtered_payloads_total", "filtered", "Payloads user space dropped by rule."},
+			{"siecap_deduped_payloads_total", "deduped", "Duplicate payloads suppressed (counted in the records)."},
+			{"siecap_stored_payloads_total", "stored", "Payloads made durable in the spool."},
+			{"siecap_lost_payloads_total", "lost", "Payloads lost to full rings or spool failures."},
+			{"siecap_rejected_total", "rejected", "Damaged containers, fragments and payloads rejected by the decoder."},
+		} {
+			w.Counter(k.name, k.help, float64(c.Counters[k.counter]), ch)
+		}
+	}
+	for _, ifc := range d.ifaces {
+		st, err := ifc.cap.Stats()
+		if err != nil {
+			continue
+		}
+		l := ctl.L("interface", ifc.name)
+		w.Counter("siecap_capture_packets_total", "Packets the capture sockets saw.", float64(st.Total.Packets), l)
+		w.Counter("siecap_capture_drops_total", "Packets the capture sockets dropped (ring full).", float64(st.Total.Drops), l)
+		w.Counter("siecap_capture_freezes_total", "Capture ring queue freezes.", float64(st.Total.Freezes), l)
+	}
+	w.Counter("siecap_frames_not_udp_total", "Captured frames that were not a whole UDP datagram.", float64(d.notUDP.Load()))
+	w.Counter("siecap_datagrams_unrouted_total", "Captured datagrams for no configured channel.", float64(d.unrouted.Load()))
+	ss := d.sp.Stats()
+	w.Counter("siecap_spool_durable_bytes_total", "Bytes made durable in the spool.", float64(ss.DurableBytes))
+	w.Counter("siecap_spool_evicted_segments_total", "Segments evicted into the loss ledger.", float64(ss.Evicted))
+	w.Counter("siecap_spool_evicted_bytes_total", "Bytes evicted into the loss ledger.", float64(ss.EvictedBytes))
+}

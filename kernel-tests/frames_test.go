@@ -2,11 +2,10 @@ package kerneltests
 
 import (
 	"encoding/binary"
-	"errors"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/siecap/siecap/internal/testvectors"
 )
 
 // tag is an inline VLAN tag.
@@ -173,28 +172,7 @@ func withHeader(flags, version byte, body []byte) []byte {
 
 // vectorsDir finds ../shared/vectors relative to the directory holding
 // go.mod, or skips.
-func vectorsDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared/vectors not present")
-		}
-		dir = parent
-	}
-	v := filepath.Join(dir, "..", "shared", "vectors")
-	if _, err := os.Stat(v); errors.Is(err, os.ErrNotExist) {
-		t.Skip("../shared/vectors not present")
-	}
-	return v
-}
+func vectorsDir(t testing.TB) string { return testvectors.Require(t) }
 
 // splitContainers cuts an NMSG stream into containers (header included),
 // keeping those of at most max bytes.

@@ -2,8 +2,6 @@ package msgmod
 
 import (
 	"bytes"
-	"compress/zlib"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -12,162 +10,34 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/encoding/protowire"
-
+	"github.com/siecap/siecap/internal/testvectors"
 	"github.com/siecap/siecap/nmsg"
 )
 
 // vectorsDir returns ../shared/vectors relative to the module root, or
 // skips the test.
-func vectorsDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared/vectors not present")
-		}
-		dir = parent
-	}
-	v := filepath.Join(dir, "..", "shared", "vectors")
-	if _, err := os.Stat(v); err != nil {
-		t.Skip("../shared/vectors not present")
-	}
-	return v
-}
+func vectorsDir(t testing.TB) string { return testvectors.Require(t) }
 
-// readPayloads is a small test-only NMSG file reader: plain, zlib and
-// fragmented containers (fragments reassembled by id), payloads copied out.
+// readPayloads reads every payload of an NMSG file with the codec's own
+// reader (fragments reassembled, zlib inflated), copied out.
 func readPayloads(t testing.TB, path string) []nmsg.Payload {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
+	r := nmsg.NewReader(f)
 	var out []nmsg.Payload
-	frags := map[uint32]map[uint32][]byte{}
-	for len(data) >= 10 {
-		if string(data[:4]) != "NMSG" {
-			t.Fatalf("%s: bad magic", path)
+	for {
+		p, err := r.Next()
+		if err == io.EOF {
+			return out
 		}
-		flags := data[4]
-		n := int(binary.BigEndian.Uint32(data[6:10]))
-		body := data[10 : 10+n]
-		data = data[10+n:]
-		if flags&2 != 0 {
-			var id, cur, last uint32
-			var chunk []byte
-			walkFields(t, body, func(num protowire.Number, v uint64, b []byte) {
-				switch num {
-				case 1:
-					id = uint32(v)
-				case 2:
-					cur = uint32(v)
-				case 3:
-					last = uint32(v)
-				case 4:
-					chunk = b
-				}
-			})
-			if frags[id] == nil {
-				frags[id] = map[uint32][]byte{}
-			}
-			frags[id][cur] = chunk
-			if uint32(len(frags[id])) != last+1 {
-				continue
-			}
-			var whole []byte
-			for i := uint32(0); i <= last; i++ {
-				whole = append(whole, frags[id][i]...)
-			}
-			delete(frags, id)
-			body = whole
+		if err != nil {
+			t.Fatalf("read %s: %v", path, err)
 		}
-		if flags&1 != 0 {
-			zr, err := zlib.NewReader(bytes.NewReader(body[4:]))
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, err = io.ReadAll(zr)
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		walkFields(t, body, func(num protowire.Number, _ uint64, b []byte) {
-			if num != 1 {
-				return
-			}
-			var p nmsg.Payload
-			walkFields(t, b, func(num protowire.Number, v uint64, b []byte) {
-				switch num {
-				case 1:
-					p.Vid = uint32(v)
-				case 2:
-					p.Msgtype = uint32(v)
-				case 3:
-					p.TimeSec = int64(v)
-				case 4:
-					p.TimeNsec = uint32(v)
-				case 5:
-					p.Message = append([]byte{}, b...)
-					p.HasMessage = true
-				case 7:
-					p.Source = uint32(v)
-				case 8:
-					p.Operator = uint32(v)
-				case 9:
-					p.Group = uint32(v)
-				}
-			})
-			out = append(out, p)
-		})
-	}
-	return out
-}
-
-func walkFields(t testing.TB, b []byte, fn func(protowire.Number, uint64, []byte)) {
-	t.Helper()
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			t.Fatal("bad tag")
-		}
-		b = b[n:]
-		switch typ {
-		case protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				t.Fatal("bad varint")
-			}
-			fn(num, v, nil)
-			b = b[n:]
-		case protowire.Fixed32Type:
-			v, n := protowire.ConsumeFixed32(b)
-			if n < 0 {
-				t.Fatal("bad fixed32")
-			}
-			fn(num, uint64(v), nil)
-			b = b[n:]
-		case protowire.BytesType:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				t.Fatal("bad bytes")
-			}
-			fn(num, 0, v)
-			b = b[n:]
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				t.Fatal("bad field")
-			}
-			b = b[n:]
-		}
+		out = append(out, p.Clone())
 	}
 }
 

@@ -12,31 +12,12 @@ import (
 	"testing"
 
 	"github.com/siecap/siecap/nmsg/wdns"
+
+	"github.com/siecap/siecap/internal/testvectors"
 )
 
 // vectorsDir finds ../shared/vectors/nmsgtool beside the module root.
-func vectorsDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared/vectors not present")
-		}
-		dir = parent
-	}
-	v := filepath.Join(dir, "..", "shared", "vectors", "nmsgtool")
-	if _, err := os.Stat(v); err != nil {
-		t.Skip("../shared/vectors not present")
-	}
-	return v
-}
+func vectorsDir(t testing.TB) string { return testvectors.Path(t, "nmsgtool") }
 
 // jsonLines calls fn with every payload object of every .json vector.
 func jsonLines(t *testing.T, fn func(file string, msg map[string]json.RawMessage)) {

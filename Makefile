@@ -8,7 +8,7 @@ BENCHTIME   ?= 1s
 BENCH_DIR   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/siecap-bench
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -s -w -X github.com/siecap/siecap/internal/buildinfo.Version=$(VERSION)
-APT_PKGS    := clang-14 llvm-14 libbpf-dev iproute2 python3 time qemu-system-x86 busybox-static xz-utils
+APT_PKGS    := clang-14 llvm-14 libbpf-dev iproute2 python3 time qemu-system-x86 xz-utils
 
 export CGO_ENABLED ?= 0
 

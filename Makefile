@@ -110,6 +110,10 @@ bench-data: build ## write the 2,000,000-payload benchmark files (fixed seed) in
 bench-codec: bench-data ## measure siecap dump against the nmsgtool figures (payloads per CPU-second)
 	BIN=$(BIN) BENCH_DIR=$(BENCH_DIR) bash scripts/bench-codec.sh
 
+.PHONY: bench-ingest
+bench-ingest: bench-data ## siecap ingest: payloads per CPU-second, stored bytes against dump -z -w, rrset rate
+	BIN=$(BIN) BENCH_DIR=$(BENCH_DIR) bash pipeline/bench-ingest.sh
+
 .PHONY: demo
 demo: deps build ## run siecap's main job on its built-in default
 	$(BIN) dump --sample --pres --stats

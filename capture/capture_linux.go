@@ -142,10 +142,14 @@ func (c *Capture) read(s *socket) {
 	defer c.readers.Done()
 	p := &s.pkt
 	p.Socket = s.index
+	idler, _ := s.h.(Idler)
 	for !c.stopping.Load() {
 		data, ci, err := s.tp.ZeroCopyReadPacketData()
 		if err != nil {
 			if errors.Is(err, afpacket.ErrTimeout) {
+				if idler != nil {
+					idler.Idle(time.Now())
+				}
 				continue
 			}
 			s.readErrors.Add(1)

@@ -33,6 +33,14 @@ type Handler interface {
 	HandlePacket(p *Packet)
 }
 
+// Idler is implemented by handlers that keep work across packets (a batch
+// being filled, a timeout to apply): Idle is called by the same reader
+// goroutine, between packets, whenever a poll interval (Config.PollTimeout)
+// passed without one, so that such work is finished when traffic stops.
+type Idler interface {
+	Idle(now time.Time)
+}
+
 // HandlerFunc adapts a function to a Handler.
 type HandlerFunc func(p *Packet)
 

@@ -70,6 +70,17 @@ func (r *Reader) Datagram(src netip.AddrPort, b []byte, now time.Time) error {
 		r.Add(&pls[i])
 	}
 	r.wall = 0
+	r.tick(now)
+	return err
+}
+
+// Idle is for the reader's goroutine to call when no datagram came for a
+// while (capture calls it after an empty poll interval): it hands over the
+// batches being filled and expires stale fragment sets, as Datagram does,
+// so that what was read is stored even when traffic stops.
+func (r *Reader) Idle(now time.Time) { r.tick(now) }
+
+func (r *Reader) tick(now time.Time) {
 	if now.Sub(r.lastExpire) >= time.Second {
 		// Expired fragment sets are counted in the decoder's Stats.
 		_ = r.dec.Expire(now)
@@ -79,7 +90,6 @@ func (r *Reader) Datagram(src netip.AddrPort, b []byte, now time.Time) error {
 		r.Flush()
 		r.lastFlush = now
 	}
-	return err
 }
 
 // Add routes one decoded payload (copying what it keeps).

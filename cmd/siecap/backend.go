@@ -25,20 +25,7 @@ func (d *daemon) startControl() error {
 		return fmt.Errorf("configure control API: %w", err)
 	}
 	for _, ifc := range d.ifaces {
-		ifc := ifc
-		srv.AddCheck("capture "+ifc.name, func() error {
-			st, err := ifc.cap.Stats()
-			if err != nil {
-				return err
-			}
-			if st.Total.ReadErrors > 0 && st.Total.LastError != "" {
-				return fmt.Errorf("%s", st.Total.LastError)
-			}
-			if _, err := interfaceUp(ifc.name); err != nil {
-				return err
-			}
-			return nil
-		})
+		srv.AddCheck("capture "+ifc.name, ifc.healthy)
 	}
 	srv.AddCheck("spool", func() error { return d.sp.Err() })
 	if err := srv.Start(); err != nil {
@@ -55,7 +42,7 @@ func (d *daemon) Status() ctl.Status {
 	defer d.mu.Unlock()
 	st := ctl.Status{Version: buildinfo.String(), Node: d.cfg.Spool.NodeID, Started: d.started, Channels: len(d.chans)}
 	for _, ifc := range d.ifaces {
-		up, _ := interfaceUp(ifc.name)
+		up := ifc.healthy() == nil
 		st.Interfaces = append(st.Interfaces, ctl.InterfaceStatus{Name: ifc.name, Up: up, Filter: ifc.filter, Sockets: d.cfg.Capture.Sockets})
 	}
 	return st

@@ -57,11 +57,25 @@ type iface struct {
 	base   int // index of its first socket among all readers
 }
 
+// healthy reports the capture's state: an error once its sockets fail to
+// read (the interface went away or down).
+func (ifc *iface) healthy() error {
+	st, err := ifc.cap.Stats()
+	if err != nil {
+		return fmt.Errorf("read capture stats: %w", err)
+	}
+	if st.Total.LastError != "" {
+		return fmt.Errorf("capture on %s: %s", ifc.name, st.Total.LastError)
+	}
+	return nil
+}
+
 // routes maps a captured datagram to its channel. It is replaced whole on
 // reload, so a packet sees the old table or the new one.
 type routes struct {
 	byVLAN map[uint16]*channel
 	byAddr map[netip.AddrPort]*channel
+	all    []*channel
 }
 
 func (r *routes) lookup(vlan uint16, hasVLAN bool, dst netip.AddrPort) *channel {
@@ -76,6 +90,7 @@ func (r *routes) lookup(vlan uint16, hasVLAN bool, dst netip.AddrPort) *channel 
 func newRoutes(chans map[uint16]*channel) *routes {
 	r := &routes{byVLAN: map[uint16]*channel{}, byAddr: map[netip.AddrPort]*channel{}}
 	for _, c := range chans {
+		r.all = append(r.all, c)
 		if c.cfg.VLAN != 0 {
 			r.byVLAN[c.cfg.VLAN] = c
 		}
@@ -226,6 +241,14 @@ func (h *socketHandler) HandlePacket(p *capture.Packet) {
 	}
 	// Decoding errors are counted by the reader's decoder.
 	_ = c.pipe.Reader(h.reader).Datagram(src, dg, p.Timestamp)
+}
+
+// Idle implements capture.Idler: when its socket had no packet for a poll
+// interval, each channel's reader of this socket hands over what it holds.
+func (h *socketHandler) Idle(now time.Time) {
+	for _, c := range h.d.routes.Load().all {
+		c.pipe.Reader(h.reader).Idle(now)
+	}
 }
 
 // stop drains and closes everything in reverse order: capture first (so

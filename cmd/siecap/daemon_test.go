@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siecap/siecap/ctl"
+	"github.com/siecap/siecap/internal/config"
+	"github.com/siecap/siecap/internal/testutil"
+	"github.com/siecap/siecap/lab"
+	"github.com/siecap/siecap/lab/synth"
+	"github.com/siecap/siecap/nmsg"
+	"github.com/siecap/siecap/spool"
+)
+
+// datagramWriter sends each Write as one UDP datagram to dst.
+type datagramWriter struct {
+	conn *net.UDPConn
+	dst  *net.UDPAddr
+}
+
+func (w datagramWriter) Write(b []byte) (int, error) { return w.conn.WriteToUDP(b, w.dst) }
+
+// TestDaemonEndToEnd runs the daemon on the appliance end of a veth pair:
+// the kernel filter, capture, pipelines, spool and control API, all real.
+// Datagrams of three channels come from the peer: one stored whole, one
+// dropped in the kernel, one whose SIE/newdomain payloads are filtered (in
+// the kernel for containers holding only them, in user space for mixed
+// ones). Every payload must be accounted for at its place, the control API
+// must show it, a rule replaced through the API must reach the kernel, and
+// /readyz must fail once the capture interface is gone.
+func TestDaemonEndToEnd(t *testing.T) {
+	testutil.RequireCaps(t, testutil.CapSysAdmin, testutil.CapNetAdmin, testutil.CapNetRaw, testutil.CapBPF)
+	p, err := lab.NewPair(lab.PairConfig{MTU: 9000,
+		AddrA: netip.MustParsePrefix("198.18.7.1/24"), AddrB: netip.MustParsePrefix("198.18.7.2/24")})
+	if err != nil {
+		t.Fatalf("build lab: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "ctl", "siecap.sock")
+	cfgText := fmt.Sprintf(`interfaces = [%q]
+[capture]
+sockets = 2
+promisc = false
+[spool]
+dir = %q
+commit_interval = "20ms"
+[control]
+socket = %q
+
+[[channel]]
+number = 7
+vlan = 0
+addresses = ["198.18.7.2/8430"]
+dedupe = "none"
+
+[[channel]]
+number = 8
+vlan = 0
+addresses = ["198.18.7.2/8431"]
+rules = { action = "drop" }
+
+[[channel]]
+number = 9
+vlan = 0
+addresses = ["198.18.7.2/8432"]
+dedupe = "none"
+rules = { action = "deny", types = ["SIE:newdomain"] }
+`, p.B.Link, filepath.Join(dir, "spool"), sock)
+	cfg, err := config.Parse("test.toml", []byte(cfgText), nil, nil)
+	if err != nil {
+		t.Fatalf("parse configuration: %v", err)
+	}
+	d := &daemon{log: slog.New(slog.NewTextHandler(io.Discard, nil)), cfg: cfg, started: time.Now()}
+	if err := p.B.NS.Do(d.start); err != nil {
+		t.Fatalf("start daemon: %v", err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			d.stop()
+		}
+	})
+	if d.ifaces[0].filter != "xdp" {
+		t.Errorf("filter on veth: %s, want native XDP", d.ifaces[0].filter)
+	}
+
+	var conn *net.UDPConn
+	if err := p.A.NS.Do(func() (err error) {
+		conn, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(198, 18, 7, 1)})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	send := func(port int, pls []nmsg.Payload, unbuffered bool) uint64 {
+		t.Helper()
+		w := nmsg.NewWriter(datagramWriter{conn, &net.UDPAddr{IP: net.IPv4(198, 18, 7, 2), Port: port}},
+			nmsg.WriterOptions{ContainerSize: nmsg.DatagramSize, Sequence: true, Unbuffered: unbuffered})
+		for i := range pls {
+			if err := w.Write(&pls[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		return w.Containers()
+	}
+	dedupe := synth.NewDedupe(7, 1764115200)
+	dedupe.RepeatShare = 0
+	newdomain := synth.NewNewDomain(9, 1764115200)
+	gen := func(n int, g interface {
+		Next(*nmsg.Payload, []byte) []byte
+	}) []nmsg.Payload {
+		out := make([]nmsg.Payload, n)
+		for i := range out {
+			g.Next(&out[i], nil)
+			out[i] = out[i].Clone()
+		}
+		return out
+	}
+	send(8430, gen(300, dedupe), false)
+	// A channel dropped whole is dropped on its address alone, before any
+	// payload is read: the kernel counts its packets.
+	dropped8 := send(8431, gen(200, dedupe), false)
+	mixed := gen(100, dedupe)
+	for i, nd := range gen(100, newdomain) {
+		mixed = append(mixed[:2*i+1], append([]nmsg.Payload{nd}, mixed[2*i+1:]...)...)
+	}
+	send(8432, mixed, false)
+	send(8432, gen(50, newdomain), true) // one newdomain payload per container: the kernel drops them
+
+	c, err := ctl.NewClient(sock, ctl.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	want := map[uint16]map[string]uint64{
+		7: {"stored": 300, "captured": 300, "kernel_dropped": 0},
+		8: {"stored": 0, "captured": 0, "kernel_dropped_packets": dropped8},
+		9: {"stored": 100, "filtered": 100, "kernel_dropped": 50},
+	}
+	var chans ctl.Channels
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		chans, err = c.Channels(ctx)
+		if err != nil {
+			t.Fatalf("channels: %v", err)
+		}
+		if countersMatch(chans, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("counters never reached %v: %+v", want, chans.Channels)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ok, detail, err := c.Ready(ctx); err != nil || !ok {
+		t.Fatalf("readyz: %v %s %v", ok, detail, err)
+	}
+	metrics, err := c.Metrics(ctx)
+	if err != nil || !strings.Contains(metrics, `siecap_stored_payloads_total{channel="7"} 300`) ||
+		!strings.Contains(metrics, `siecap_kernel_dropped_payloads_total{channel="9"} 50`) {
+		t.Errorf("metrics (%v):\n%s", err, metrics)
+	}
+
+	// Replace the rules through the API: channel 7 is now dropped in the
+	// kernel.
+	rs, err := c.Rules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rs.Channels {
+		if rs.Channels[i].Channel == 7 {
+			rs.Channels[i].Action, rs.Channels[i].Types = "drop", nil
+		}
+	}
+	if _, err := c.SetRules(ctx, rs); err != nil {
+		t.Fatalf("set rules: %v", err)
+	}
+	want[7]["kernel_dropped_packets"] = send(8430, gen(60, dedupe), false)
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		chans, err = c.Channels(ctx)
+		if err == nil && countersMatch(chans, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the rule change counters never reached %v: %+v (%v)", want, chans.Channels, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// The capture interface disappears: not ready any more.
+	if err := p.B.NS.Do(func() error {
+		l, err := p.B.NS.Netlink().LinkByName(p.B.Link)
+		if err != nil {
+			return err
+		}
+		return p.B.NS.Netlink().LinkDel(l)
+	}); err != nil {
+		t.Fatalf("delete interface: %v", err)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		ok, _, err := c.Ready(ctx)
+		if err == nil && !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz still %v (%v) after the interface went away", ok, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	stopped = true
+	if err := d.stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	// Everything stored is in the spool, sealed.
+	r, err := spool.OpenReader(filepath.Join(dir, "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	segs, err := r.Segments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[uint32]uint64{}
+	for _, s := range segs {
+		if s.State.String() != "sealed" {
+			t.Errorf("segment %s is %s after stop", s.ID, s.State)
+		}
+		stored[s.ID.Channel] += s.Payloads
+	}
+	if stored[7] != 300 || stored[9] != 100 || stored[8] != 0 {
+		t.Errorf("spool holds %v payloads by channel, want 7:300 9:100", stored)
+	}
+}
+
+func countersMatch(chans ctl.Channels, want map[uint16]map[string]uint64) bool {
+	for _, ch := range chans.Channels {
+		for k, v := range want[ch.Number] {
+			if ch.Counters[k] != v {
+				return false
+			}
+		}
+	}
+	return len(chans.Channels) == len(want)
+}

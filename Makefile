@@ -54,15 +54,16 @@ lint: ## gofmt check, go vet and staticcheck
 .PHONY: test
 test: deps verify-generate lint ## set up, then run every test (kernel tests need root; then again inside Debian's 6.1 and 6.12 kernels)
 	CGO_ENABLED=1 $(GO) test -race -timeout 15m -count=1 $(PKGS)
-	$(GO) run ./kernel-tests/qemu
+	$(MAKE) test-kernels
 
 .PHONY: kernel-test
 kernel-test: ## the privileged kernel tests on the running kernel (root)
 	$(GO) test -count=1 ./bpf/ ./kernel-tests/ ./lab/...
 
 .PHONY: test-kernels
-test-kernels: ## the kernel tests inside Debian 12's 6.1 and 6.12 kernels booted under qemu
+test-kernels: ## the kernel tests and the daemon's end-to-end test inside Debian 12's 6.1 and 6.12 kernels booted under qemu
 	$(GO) run ./kernel-tests/qemu
+	$(GO) run ./kernel-tests/qemu -pkg ./cmd/siecap -run '^TestDaemon'
 
 .PHONY: test-short
 test-short: ## run the tests that need neither root nor the shared vectors' large files

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"slices"
 	"strconv"
 
 	"github.com/siecap/siecap/nmsg"
@@ -340,48 +339,15 @@ func appendHex8(dst []byte, v uint32) []byte {
 func appendIP(dst []byte, b []byte) []byte {
 	switch len(b) {
 	case 4:
-		return appendIPv4(dst, [4]byte(b))
+		return wdns.AppendIPv4(dst, [4]byte(b))
 	case 16:
 		if isZero(b[:12]) && (b[12] != 0 || b[13] != 0) {
 			// glibc inet_ntop writes IPv4-compatible addresses as
 			// ::a.b.c.d (netip would write ::a0b:c0d).
 			dst = append(dst, ':', ':')
-			return appendIPv4(dst, [4]byte(b[12:]))
+			return wdns.AppendIPv4(dst, [4]byte(b[12:]))
 		}
 		return netip.AddrFrom16([16]byte(b)).AppendTo(dst)
 	}
 	return fmt.Appendf(dst, "<INVALID IP len=%d>", len(b))
 }
-
-// appendIPv4 writes a dotted quad as netip and inet_ntop do. Hot path,
-// hand-written: most payloads print an IPv4 address or A rdata, and this
-// writes the octets from a table instead of dividing.
-func appendIPv4(dst []byte, a [4]byte) []byte {
-	n := len(dst)
-	dst = slices.Grow(dst, 15)
-	out := dst[n : n+15]
-	j := 0
-	for i, c := range a {
-		if i > 0 {
-			out[j] = '.'
-			j++
-		}
-		d := decOctets[c]
-		copy(out[j:j+3], d.text[:])
-		j += int(d.n)
-	}
-	return dst[:n+j]
-}
-
-// decOctets holds the decimal text of every octet.
-var decOctets = func() (t [256]struct {
-	text [3]byte
-	n    uint8
-}) {
-	for c := range 256 {
-		s := strconv.Itoa(c)
-		copy(t[c].text[:], s)
-		t[c].n = uint8(len(s))
-	}
-	return t
-}()

@@ -3,7 +3,6 @@ package msgmod
 import (
 	"bytes"
 	"math/rand/v2"
-	"net/netip"
 	"testing"
 	"time"
 )
@@ -34,19 +33,6 @@ func TestDateTimeFast(t *testing.T) {
 		want := appendDigits(nil, int(v), 9)
 		if !bytes.Equal(got, want) {
 			t.Errorf("appendNano9(%d) = %q, want %q", v, got, want)
-		}
-	}
-}
-
-// TestAppendIPv4 compares the table-driven dotted quad with netip.
-func TestAppendIPv4(t *testing.T) {
-	for c := range 256 {
-		for _, a := range [][4]byte{{byte(c), 0, 255, 9}, {10, byte(c), byte(c), 100}} {
-			got := appendIPv4([]byte("x"), a)
-			want := netip.AddrFrom4(a).AppendTo([]byte("x"))
-			if !bytes.Equal(got, want) {
-				t.Fatalf("%v: %q, want %q", a, got, want)
-			}
 		}
 	}
 }

@@ -432,6 +432,9 @@ func be32(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
+// AppendIPv4 appends a dotted quad as netip and inet_ntop write it.
+func AppendIPv4(dst []byte, a [4]byte) []byte { return appendIPv4(dst, a) }
+
 // appendIPv4 writes a dotted quad as netip and inet_ntop do. Hot path,
 // hand-written: most payloads print an IPv4 address or A rdata, and this
 // writes the octets from a table instead of dividing.

@@ -40,6 +40,18 @@ func (o *clientOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.format, "format", "table", "listing format: table or json")
 }
 
+// with adapts a command body that needs a client of the daemon.
+func (o *clientOptions) with(fn func(cmd *cobra.Command, args []string, c *ctl.Client) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		c, err := o.client()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return fn(cmd, args, c)
+	}
+}
+
 func (o *clientOptions) client() (*ctl.Client, error) {
 	if o.format != "table" && o.format != "json" {
 		return nil, usageError("--format must be table or json")
@@ -62,12 +74,7 @@ func newStatusCommand(o *clientOptions) *cobra.Command {
 		Use:   "status",
 		Short: "Show the running daemon's status",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: o.with(func(cmd *cobra.Command, _ []string, c *ctl.Client) error {
 			st, err := c.Status(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("status: %w", err)
@@ -81,7 +88,7 @@ func newStatusCommand(o *clientOptions) *cobra.Command {
 				fmt.Fprintf(tw, "interface\t%s up=%v filter=%s sockets=%d\n", i.Name, i.Up, i.Filter, i.Sockets)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 }
 
@@ -91,12 +98,7 @@ func newChannelsCommand(o *clientOptions) *cobra.Command {
 		Use:   "channels",
 		Short: "List the channels and their counters (--seen: traffic on unconfigured VLANs and addresses)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: o.with(func(cmd *cobra.Command, _ []string, c *ctl.Client) error {
 			chs, err := c.Channels(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("channels: %w", err)
@@ -122,7 +124,7 @@ func newChannelsCommand(o *clientOptions) *cobra.Command {
 					k["kernel_dropped"], k["captured"], k["filtered"], k["deduped"], k["stored"], k["lost"])
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&seen, "seen", false, "list NMSG traffic the kernel saw on no configured channel")
 	return cmd
@@ -134,18 +136,13 @@ func newRulesCommand(o *clientOptions) *cobra.Command {
 		Use:   "get",
 		Short: "Print the rules as JSON (the format rules set reads)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: o.with(func(cmd *cobra.Command, _ []string, c *ctl.Client) error {
 			rs, err := c.Rules(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("rules get: %w", err)
 			}
 			return printJSON(cmd.OutOrStdout(), rs)
-		},
+		}),
 	}, &cobra.Command{
 		Use:   "set FILE",
 		Short: "Replace every channel's rules at once from a JSON file (- for standard input)",
@@ -233,12 +230,7 @@ dropped in the kernel, captured, filtered, deduped and stored, and the total
 lost. When standard output is not a terminal it prints one plain line per
 channel and second instead of redrawing the screen.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
+		RunE: o.with(func(cmd *cobra.Command, _ []string, c *ctl.Client) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if seconds > 0 {
@@ -252,7 +244,7 @@ channel and second instead of redrawing the screen.`,
 				tty = term.IsTerminal(int(f.Fd()))
 			}
 			return runTop(ctx, c, out, tty)
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&seconds, "seconds", 0, "stop after `n` seconds (0: until interrupted)")
 	return cmd

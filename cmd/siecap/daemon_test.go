@@ -170,6 +170,17 @@ rules = { action = "deny", types = ["SIE:newdomain"] }
 	if ok, detail, err := c.Ready(ctx); err != nil || !ok {
 		t.Fatalf("readyz: %v %s %v", ok, detail, err)
 	}
+	// The CLI over the same socket.
+	if out, errs, code := siecap(t, nil, "channels", "--addr", sock); code != 0 ||
+		!strings.Contains(out, "CHANNEL") || !strings.Contains(out, "300") {
+		t.Errorf("siecap channels: exit %d, %q, %q", code, out, errs)
+	}
+	if out, errs, code := siecap(t, nil, "status", "--addr", sock, "--format", "json"); code != 0 || !strings.Contains(out, `"filter": "xdp"`) {
+		t.Errorf("siecap status: exit %d, %q, %q", code, out, errs)
+	}
+	if out, errs, code := siecap(t, nil, "top", "--addr", sock, "--seconds", "2"); code != 0 || !strings.Contains(out, "channel 7 ") {
+		t.Errorf("siecap top: exit %d, %q, %q", code, out, errs)
+	}
 	metrics, err := c.Metrics(ctx)
 	if err != nil || !strings.Contains(metrics, `siecap_stored_payloads_total{channel="7"} 300`) ||
 		!strings.Contains(metrics, `siecap_kernel_dropped_payloads_total{channel="9"} 50`) {

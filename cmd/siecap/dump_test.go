@@ -131,6 +131,18 @@ func TestDumpJSONRoundTrip(t *testing.T) {
 	}
 }
 
+// TestDumpJSONContainerSplit: 16,000 payloads from JSON are packed into
+// nmsgtool's 7446/7446/1108 containers, byte for byte.
+func TestDumpJSONContainerSplit(t *testing.T) {
+	out, errs, code := siecap(t, nil, "dump", "--from-json", "-w", "-", testvectors.Path(t, "nmsgtool", "dedupe-16000-multi.json"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if want := testvectors.Read(t, "nmsgtool", "dedupe-16000-multi.nmsg"); out != string(want) {
+		t.Fatalf("%d bytes differ from nmsgtool's %d", len(out), len(want))
+	}
+}
+
 func TestDumpExitStatus(t *testing.T) {
 	plain := testvectors.Read(t, "nmsgtool", "dedupe-16000-multi.nmsg")
 	for _, tc := range []struct {

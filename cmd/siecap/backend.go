@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 
@@ -19,6 +20,7 @@ func (d *daemon) startControl() error {
 		Channels: d,
 		Rules:    d,
 		Spool:    d,
+		Export:   d,
 		Metrics:  d,
 	}, controlOptions(d.cfg, d.log))
 	if err != nil {
@@ -213,4 +215,26 @@ func (d *daemon) WriteMetrics(w *ctl.MetricWriter) {
 	w.Counter("siecap_spool_durable_bytes_total", "Bytes made durable in the spool.", float64(ss.DurableBytes))
 	w.Counter("siecap_spool_evicted_segments_total", "Segments evicted into the loss ledger.", float64(ss.Evicted))
 	w.Counter("siecap_spool_evicted_bytes_total", "Bytes evicted into the loss ledger.", float64(ss.EvictedBytes))
+}
+
+// Export implements ctl.Exporter: a channel's stored payloads in a time
+// range, read from the running spool up to what is durable.
+func (d *daemon) Export(q ctl.ExportQuery) (func(w io.Writer) error, error) {
+	d.mu.Lock()
+	_, ok := d.chans[q.Channel]
+	aliases := d.aliases
+	d.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("channel %d: %w", q.Channel, ctl.ErrNotFound)
+	}
+	format := string(q.Format)
+	if format == "" {
+		format = string(ctl.ExportJSON)
+	}
+	return func(w io.Writer) error {
+		_, err := exportTo(w, d.sp, uint32(q.Channel), q.From, q.To, format, nil, aliases, func(err error) {
+			d.log.Warn("export found damage", "channel", q.Channel, "err", err)
+		})
+		return err
+	}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/siecap/siecap/ctl"
 	"github.com/siecap/siecap/internal/config"
 	"github.com/siecap/siecap/internal/netprobe"
+	"github.com/siecap/siecap/nmsg"
 	"github.com/siecap/siecap/pipeline"
 	"github.com/siecap/siecap/spool"
 )
@@ -38,6 +39,8 @@ type daemon struct {
 	ifaces  []*iface
 	readers int // pipeline readers per channel: one per capture socket of every interface
 	srv     *ctl.Server
+
+	aliases *nmsg.Aliases // operator and group names for JSON output
 
 	notUDP   atomic.Uint64 // captured frames that were not a whole UDP datagram
 	unrouted atomic.Uint64 // datagrams for no configured channel
@@ -111,6 +114,9 @@ func (d *daemon) start() (err error) {
 	cfg := d.cfg
 	if err := netprobe.Check(); err != nil {
 		return err
+	}
+	if d.aliases, err = nmsg.LoadAliases(); err != nil {
+		return fmt.Errorf("load alias files: %w", err)
 	}
 	d.sp, err = spool.Open(cfg.Spool.Dir, spool.Options{
 		Node:           cfg.Spool.NodeID,

@@ -170,6 +170,14 @@ rules = { action = "deny", types = ["SIE:newdomain"] }
 	if ok, detail, err := c.Ready(ctx); err != nil || !ok {
 		t.Fatalf("readyz: %v %s %v", ok, detail, err)
 	}
+	// The stored payloads, exported through the API while the daemon runs.
+	var exported strings.Builder
+	if _, err := c.Export(ctx, ctl.ExportQuery{Channel: 7, Format: ctl.ExportJSON}, &exported); err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	if n := strings.Count(exported.String(), "\n"); n != 300 || !strings.Contains(exported.String(), `"mname":"dnsdedupe"`) {
+		t.Errorf("exported %d JSON lines of channel 7, want 300", n)
+	}
 	// The CLI over the same socket.
 	if out, errs, code := siecap(t, nil, "channels", "--addr", sock); code != 0 ||
 		!strings.Contains(out, "CHANNEL") || !strings.Contains(out, "300") {

@@ -159,27 +159,52 @@ func runExport(cmd *cobra.Command, o exportOptions) error {
 		defer file.Close()
 		dst = file
 	}
-	bw := bufio.NewWriterSize(dst, 1<<20)
-	var nw *nmsg.Writer
-	var pr msgmod.Printer
-	if o.format == "nmsg" {
-		nw = nmsg.NewWriter(bw, nmsg.WriterOptions{})
-	} else {
-		aliases, err := nmsg.LoadAliases()
-		if err != nil {
+	var aliases *nmsg.Aliases
+	if o.format == "json" {
+		if aliases, err = nmsg.LoadAliases(); err != nil {
 			return &exitError{code: 1, err: fmt.Errorf("spool export: load aliases: %w", err)}
 		}
-		pr.Aliases = aliases
+	}
+	bad, outErr := exportTo(dst, rd, o.channel, from, to, o.format, counts, aliases, warn)
+	damaged = damaged || bad
+	if file != nil && outErr == nil {
+		outErr = file.Close()
+	}
+	if outErr != nil {
+		return &exitError{code: 1, err: fmt.Errorf("spool export: write output: %w", outErr)}
+	}
+	if damaged {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// recordSource is a spool, open for writing or read-only.
+type recordSource interface {
+	Records(ch uint32, from, to time.Time) *spool.Iter
+}
+
+// exportTo writes the payloads of channel ch whose time lies in [from, to)
+// (zero: unbounded), in the order they were stored, to dst: nmsgtool JSON
+// lines (with "duplicates" from counts when counts is not nil) or NMSG.
+// Damage in the spool is reported through warn and returned as damaged;
+// err is an output error.
+func exportTo(dst io.Writer, src recordSource, ch uint32, from, to time.Time, format string, counts map[countKey]uint64, aliases *nmsg.Aliases, warn func(error)) (damaged bool, err error) {
+	bw := bufio.NewWriterSize(dst, 1<<20)
+	var nw *nmsg.Writer
+	pr := msgmod.Printer{Aliases: aliases}
+	if format == "nmsg" {
+		nw = nmsg.NewWriter(bw, nmsg.WriterOptions{})
 	}
 	dec, err := spool.NewDecoder(0)
 	if err != nil {
-		return &exitError{code: 1, err: fmt.Errorf("spool export: %w", err)}
+		return false, fmt.Errorf("create decoder: %w", err)
 	}
 	defer dec.Close()
 	fromNS, toNS := from.UnixNano(), to.UnixNano()
 	var line []byte
 	var outErr error
-	it := rd.Records(o.channel, from, to)
+	it := src.Records(ch, from, to)
 	defer it.Close()
 records:
 	for it.Next() {
@@ -231,16 +256,7 @@ records:
 	if outErr == nil {
 		outErr = bw.Flush()
 	}
-	if file != nil && outErr == nil {
-		outErr = file.Close()
-	}
-	if outErr != nil {
-		return &exitError{code: 1, err: fmt.Errorf("spool export: write output: %w", outErr)}
-	}
-	if damaged {
-		return &exitError{code: 1}
-	}
-	return nil
+	return damaged, outErr
 }
 
 // appendDuplicates inserts "duplicates":n before the closing brace of a

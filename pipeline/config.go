@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"github.com/siecap/siecap/nmsg"
+
 	"fmt"
 	"runtime"
 	"strings"
@@ -97,6 +99,11 @@ type Config struct {
 	// Blocking makes readers wait for ring room instead of dropping the
 	// batch: for file input only, never for capture.
 	Blocking bool
+	// Observe, when set, is called by reader i's goroutine with every
+	// payload that passed the rules, before dedupe (the daemon's live
+	// tail). The payload is valid only during the call; Observe must not
+	// block.
+	Observe func(reader int, p *nmsg.Payload)
 }
 
 func (c *Config) fill() error {

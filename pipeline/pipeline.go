@@ -65,6 +65,7 @@ func newPipeline(sp *spool.Spool, cfg Config) (*Pipeline, error) {
 	}
 	for i := range cfg.Readers {
 		p.readers = append(p.readers, newReader(p, rings[i]))
+		p.readers[i].index = i
 	}
 	return p, nil
 }

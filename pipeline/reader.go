@@ -14,6 +14,7 @@ import (
 // the shards unless the Pipeline was configured Blocking.
 type Reader struct {
 	p     *Pipeline
+	index int
 	dec   *nmsg.Decoder
 	rings []*ring.Ring[*Batch] // one per shard
 	cur   []*Batch             // batch being filled, per shard
@@ -107,6 +108,9 @@ func (r *Reader) Add(p *nmsg.Payload) {
 	if !r.p.rules.Load().Pass(p.Vid, p.Msgtype) {
 		r.st.Filtered++
 		return
+	}
+	if obs := r.p.cfg.Observe; obs != nil {
+		obs(r.index, p)
 	}
 	switch {
 	case r.p.cfg.Dedupe == DedupeRRset && p.Vid == nmsg.VendorBase && p.Msgtype == msgtypeDNSQR:

@@ -21,6 +21,7 @@ func (d *daemon) startControl() error {
 		Rules:    d,
 		Spool:    d,
 		Export:   d,
+		Tail:     d,
 		Metrics:  d,
 	}, controlOptions(d.cfg, d.log))
 	if err != nil {
@@ -236,5 +237,35 @@ func (d *daemon) Export(q ctl.ExportQuery) (func(w io.Writer) error, error) {
 			d.log.Warn("export found damage", "channel", q.Channel, "err", err)
 		})
 		return err
+	}, nil
+}
+
+// Subscribe implements ctl.TailSource: s is offered every payload of the
+// channel that passes its rules, from the capture readers, until cancel.
+func (d *daemon) Subscribe(channel uint16, s *ctl.Subscriber) (func(), error) {
+	d.mu.Lock()
+	c := d.chans[channel]
+	d.mu.Unlock()
+	if c == nil {
+		return nil, fmt.Errorf("channel %d: %w", channel, ctl.ErrNotFound)
+	}
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	var next []*ctl.Subscriber
+	if cur := c.subs.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	next = append(next, s)
+	c.subs.Store(&next)
+	return func() {
+		c.subMu.Lock()
+		defer c.subMu.Unlock()
+		var rest []*ctl.Subscriber
+		for _, o := range *c.subs.Load() {
+			if o != s {
+				rest = append(rest, o)
+			}
+		}
+		c.subs.Store(&rest)
 	}, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/siecap/siecap/internal/config"
 	"github.com/siecap/siecap/internal/netprobe"
 	"github.com/siecap/siecap/nmsg"
+	"github.com/siecap/siecap/nmsg/msgmod"
 	"github.com/siecap/siecap/pipeline"
 	"github.com/siecap/siecap/spool"
 )
@@ -50,6 +51,50 @@ type daemon struct {
 type channel struct {
 	cfg  config.Channel
 	pipe *pipeline.Pipeline
+
+	// Live tail: the subscribers (replaced whole under subMu, read with
+	// one atomic load per payload) and one printer per pipeline reader.
+	subMu    sync.Mutex
+	subs     atomic.Pointer[[]*ctl.Subscriber]
+	printers []msgmod.Printer
+}
+
+// newChannel starts a channel's pipeline.
+func (d *daemon) newChannel(cc config.Channel, ringSize int) (*channel, error) {
+	c := &channel{cfg: cc, printers: make([]msgmod.Printer, d.readers)}
+	for i := range c.printers {
+		c.printers[i].Aliases = d.aliases
+	}
+	pc := pipelineConfig(cc, d.readers, ringSize)
+	pc.Observe = c.observe
+	p, err := pipeline.New(d.sp, pc)
+	if err != nil {
+		return nil, fmt.Errorf("start pipeline of channel %d: %w", cc.Number, err)
+	}
+	c.pipe = p
+	return c, nil
+}
+
+// observe offers a payload that passed the rules to the channel's tail
+// subscribers; without any it costs one atomic load.
+func (c *channel) observe(reader int, p *nmsg.Payload) {
+	subs := c.subs.Load()
+	if subs == nil || len(*subs) == 0 {
+		return
+	}
+	pr := &c.printers[reader]
+	for _, s := range *subs {
+		s.Offer(func(dst []byte) []byte {
+			out, err := pr.AppendJSON(dst, p)
+			if err != nil {
+				return dst
+			}
+			if n := len(out); n > len(dst) && out[n-1] == '\n' {
+				out = out[:n-1]
+			}
+			return out
+		})
+	}
 }
 
 // iface is one SIE interface's capture.
@@ -136,11 +181,11 @@ func (d *daemon) start() (err error) {
 	d.readers = len(cfg.Interfaces) * cfg.Capture.Sockets
 	d.chans = map[uint16]*channel{}
 	for _, cc := range cfg.Channels {
-		p, err := pipeline.New(d.sp, pipelineConfig(cc, d.readers, cfg.Capture.RingSize))
+		c, err := d.newChannel(cc, cfg.Capture.RingSize)
 		if err != nil {
-			return fmt.Errorf("start pipeline of channel %d: %w", cc.Number, err)
+			return err
 		}
-		d.chans[cc.Number] = &channel{cfg: cc, pipe: p}
+		d.chans[cc.Number] = c
 	}
 	d.routes.Store(newRoutes(d.chans))
 

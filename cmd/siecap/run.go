@@ -12,7 +12,6 @@ import (
 
 	"github.com/siecap/siecap/internal/config"
 	"github.com/siecap/siecap/internal/sdnotify"
-	"github.com/siecap/siecap/pipeline"
 )
 
 type runOptions struct {
@@ -136,11 +135,10 @@ func (d *daemon) reload(o runOptions) error {
 	for _, cc := range next.Channels {
 		c := d.chans[cc.Number]
 		if c == nil {
-			p, err := pipeline.New(d.sp, pipelineConfig(cc, d.readers, next.Capture.RingSize))
-			if err != nil {
-				return fmt.Errorf("start pipeline of channel %d: %w", cc.Number, err)
+			var err error
+			if c, err = d.newChannel(cc, next.Capture.RingSize); err != nil {
+				return err
 			}
-			c = &channel{cfg: cc, pipe: p}
 			d.chans[cc.Number] = c
 			d.log.Info("channel added", "channel", cc.Number)
 		}

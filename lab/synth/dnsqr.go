@@ -37,21 +37,12 @@ const (
 // varied names, types, rcodes (NOERROR, NXDOMAIN) and a share of
 // unanswered queries.
 type DNSQR struct {
-	// RepeatShare and RepeatWindow work as in Dedupe.
-	RepeatShare  float64
-	RepeatWindow int64
+	stream
 	// LargeShare of answers are large TXT rrsets (2 to 6 KB), so that
 	// small containers must carry them as NMSG fragments.
 	LargeShare float64
-	// Rate is the payloads per second of payload time.
-	Rate   int
-	Source uint32
 
-	rng    *rand.Rand
-	voc    *Dedupe
-	now    int64
-	recent recent
-	ipid   uint16
+	ipid uint16
 }
 
 // NewDNSQR returns a generator seeded with seed, starting at payload time
@@ -59,29 +50,13 @@ type DNSQR struct {
 // second.
 func NewDNSQR(seed uint64, start int64) *DNSQR {
 	rng := rand.New(rand.NewPCG(seed, seed^0xd25a9))
-	return &DNSQR{
-		RepeatShare: 0.10, RepeatWindow: 10e9, Rate: 10000, Source: 0xa1ba0209,
-		rng: rng, voc: vocabulary(rng), now: start * 1e9, recent: newRecent(),
-	}
+	return &DNSQR{stream: newStream(rng, start, 0.10, 10000, 0xa1ba0209)}
 }
 
 // Next fills p with the next payload. p.Message is appended to buf, which
 // is returned grown; p aliases it.
 func (g *DNSQR) Next(p *nmsg.Payload, buf []byte) []byte {
-	g.now += 1e9/int64(max(g.Rate, 1)) + g.rng.Int64N(1000)
-	start := len(buf)
-	if r, ok := g.recent.pick(g.rng, g.now, g.RepeatShare, g.RepeatWindow); ok {
-		buf = append(buf, r...)
-	} else {
-		buf = g.appendMessage(buf)
-		g.recent.remember(buf[start:], g.now)
-	}
-	*p = nmsg.Payload{
-		Vid: nmsg.VendorBase, Msgtype: 9,
-		TimeSec: g.now / 1e9, TimeNsec: uint32(g.now % 1e9),
-		Source: g.Source, Message: buf[start:], HasMessage: true,
-	}
-	return buf
+	return g.next(p, buf, nmsg.VendorBase, 9, g)
 }
 
 // appendMessage appends a dnsqr message, fields in tag order.

@@ -34,17 +34,7 @@ const (
 // NewDomain generates SIE/newdomain payloads: the first sighting of a
 // freshly registered looking zone, with the record that revealed it.
 type NewDomain struct {
-	// RepeatShare and RepeatWindow work as in Dedupe.
-	RepeatShare  float64
-	RepeatWindow int64
-	// Rate is the payloads per second of payload time.
-	Rate   int
-	Source uint32
-
-	rng    *rand.Rand
-	voc    *Dedupe
-	now    int64
-	recent recent
+	stream
 }
 
 // NewNewDomain returns a generator seeded with seed, starting at payload
@@ -52,29 +42,13 @@ type NewDomain struct {
 // second.
 func NewNewDomain(seed uint64, start int64) *NewDomain {
 	rng := rand.New(rand.NewPCG(seed, seed^0x7e3d0a1))
-	return &NewDomain{
-		RepeatShare: 0.05, RepeatWindow: 10e9, Rate: 500, Source: 0xa1ba02d5,
-		rng: rng, voc: vocabulary(rng), now: start * 1e9, recent: newRecent(),
-	}
+	return &NewDomain{stream: newStream(rng, start, 0.05, 500, 0xa1ba02d5)}
 }
 
 // Next fills p with the next payload. p.Message is appended to buf, which
 // is returned grown; p aliases it.
 func (g *NewDomain) Next(p *nmsg.Payload, buf []byte) []byte {
-	g.now += 1e9/int64(max(g.Rate, 1)) + g.rng.Int64N(1000)
-	start := len(buf)
-	if r, ok := g.recent.pick(g.rng, g.now, g.RepeatShare, g.RepeatWindow); ok {
-		buf = append(buf, r...)
-	} else {
-		buf = g.appendMessage(buf)
-		g.recent.remember(buf[start:], g.now)
-	}
-	*p = nmsg.Payload{
-		Vid: nmsg.VendorSIE, Msgtype: 5,
-		TimeSec: g.now / 1e9, TimeNsec: uint32(g.now % 1e9),
-		Source: g.Source, Message: buf[start:], HasMessage: true,
-	}
-	return buf
+	return g.next(p, buf, nmsg.VendorSIE, 5, g)
 }
 
 // appendMessage appends a newdomain message, fields in tag order.

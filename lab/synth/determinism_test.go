@@ -15,8 +15,12 @@ func TestGeneratorsDeterministic(t *testing.T) {
 	for _, mk := range []func() interface {
 		Next(*nmsg.Payload, []byte) []byte
 	}{
-		func() interface{ Next(*nmsg.Payload, []byte) []byte } { return synth.NewNewDomain(5, 1767225600) },
-		func() interface{ Next(*nmsg.Payload, []byte) []byte } { return synth.NewDNSQR(6, 1767225600) },
+		func() interface {
+			Next(*nmsg.Payload, []byte) []byte
+		} { return synth.NewNewDomain(5, 1767225600) },
+		func() interface {
+			Next(*nmsg.Payload, []byte) []byte
+		} { return synth.NewDNSQR(6, 1767225600) },
 	} {
 		sum := func() string {
 			g := mk()

@@ -9,19 +9,16 @@ import (
 	"github.com/siecap/siecap/nmsg"
 )
 
-// TestGeneratorsDeterministic: the same seed gives the same payloads, and
-// generating does not allocate per payload once buffers have grown.
+type generator interface {
+	Next(p *nmsg.Payload, buf []byte) []byte
+}
+
+func newNewDomain() generator { return synth.NewNewDomain(5, 1767225600) }
+func newDNSQR() generator     { return synth.NewDNSQR(6, 1767225600) }
+
+// TestGeneratorsDeterministic: the same seed gives the same payloads.
 func TestGeneratorsDeterministic(t *testing.T) {
-	for _, mk := range []func() interface {
-		Next(*nmsg.Payload, []byte) []byte
-	}{
-		func() interface {
-			Next(*nmsg.Payload, []byte) []byte
-		} { return synth.NewNewDomain(5, 1767225600) },
-		func() interface {
-			Next(*nmsg.Payload, []byte) []byte
-		} { return synth.NewDNSQR(6, 1767225600) },
-	} {
+	for _, mk := range []func() generator{newNewDomain, newDNSQR} {
 		sum := func() string {
 			g := mk()
 			h := sha256.New()

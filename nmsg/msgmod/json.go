@@ -256,7 +256,7 @@ func (p *Printer) closeJSONString(dst []byte, from int) []byte {
 		return append(dst, '"')
 	}
 	p.tmp = append(p.tmp[:0], dst[from:]...)
-	dst = appendJSONEscaped(dst[:from], p.tmp)
+	dst = wdns.AppendJSONEscaped(dst[:from], p.tmp)
 	return append(dst, '"')
 }
 

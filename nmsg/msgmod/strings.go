@@ -1,24 +1,19 @@
 package msgmod
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/siecap/siecap/nmsg/wdns"
+)
 
 // appendJSONString writes b as a JSON string escaped as libnmsg's
 // nmsg_strbuf_append_str_json: \b \f \n \r \t \" \\ by name, other bytes
 // below 0x20 as \u00xx, everything else (DEL, bytes >= 0x80) as is.
 func appendJSONString(dst, b []byte) []byte {
 	dst = append(dst, '"')
-	dst = appendJSONEscaped(dst, b)
+	dst = wdns.AppendJSONEscaped(dst, b)
 	return append(dst, '"')
 }
-
-// jsonEscapes marks the octets appendJSONEscaped escapes.
-var jsonEscapes = func() (t [256]bool) {
-	for c := range 0x20 {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
 
 // jsonClean reports whether b needs no escaping. Hot path, hand-written:
 // every name and rdata text is checked, eight octets at a time (a word has
@@ -36,41 +31,11 @@ func jsonClean(b []byte) bool {
 		b = b[8:]
 	}
 	for _, c := range b {
-		if jsonEscapes[c] {
+		if wdns.JSONEscapes[c] {
 			return false
 		}
 	}
 	return true
-}
-
-// appendJSONEscaped appends b escaped. Hot path: the runs between octets
-// to escape (most strings have none) are appended whole.
-func appendJSONEscaped(dst, b []byte) []byte {
-	last := 0
-	for i, c := range b {
-		if !jsonEscapes[c] {
-			continue
-		}
-		dst = append(dst, b[last:i]...)
-		last = i + 1
-		switch c {
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-	}
-	return append(dst, b[last:]...)
 }
 
 // appendJSONStringUTF8 writes a string field as libnmsg does: invalid
@@ -116,13 +81,13 @@ func appendJSONStringUTF8(dst, s []byte) []byte {
 				}
 			}
 		}
-		dst = appendJSONEscaped(dst, cutNUL(s[begin:end]))
+		dst = wdns.AppendJSONEscaped(dst, cutNUL(s[begin:end]))
 		dst = append(dst, 0xef, 0xbf, 0xbd)
 		end += skip
 		begin = end
 	}
 	if end > begin {
-		dst = appendJSONEscaped(dst, cutNUL(s[begin:end]))
+		dst = wdns.AppendJSONEscaped(dst, cutNUL(s[begin:end]))
 	}
 	return append(dst, '"')
 }

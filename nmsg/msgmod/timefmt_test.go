@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/siecap/siecap/nmsg/wdns"
 )
 
 // TestDateTimeFast compares the cached date writer with time.Time over
@@ -45,7 +47,7 @@ func TestJSONClean(t *testing.T) {
 			for at := 0; at < n; at++ {
 				b := bytes.Repeat([]byte{'a'}, n)
 				b[at] = byte(c)
-				want := !jsonEscapes[c]
+				want := !wdns.JSONEscapes[c]
 				if got := jsonClean(b); got != want {
 					t.Fatalf("jsonClean(%q) = %v, want %v", b, got, want)
 				}

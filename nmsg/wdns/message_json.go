@@ -195,7 +195,7 @@ func escapeJSONTail(dst []byte, start int) []byte {
 	}
 	var sb [256]byte
 	text := append(sb[:0], dst[start:]...)
-	return appendJSONEscaped(dst[:start], text)
+	return AppendJSONEscaped(dst[:start], text)
 }
 
 func appendJSONClass(dst []byte, c uint16) []byte {
@@ -222,17 +222,23 @@ func appendJSONType(dst []byte, t, class uint16) []byte {
 // escapes " \ and the C0 controls, and passes every other octet through.
 func appendJSONString(dst, s []byte) []byte {
 	dst = append(dst, '"')
-	dst = appendJSONEscaped(dst, s)
+	dst = AppendJSONEscaped(dst, s)
 	return append(dst, '"')
 }
 
-func appendJSONEscaped(dst, s []byte) []byte {
-	for _, c := range s {
+// AppendJSONEscaped appends b escaped for a JSON string as json-c and
+// nmsgtool escape it: quote, backslash, the short escapes and \u00XX for
+// the other control octets; every other octet as it is. Hot path: the runs
+// between octets to escape (most strings have none) are appended whole.
+func AppendJSONEscaped(dst, b []byte) []byte {
+	last := 0
+	for i, c := range b {
+		if !JSONEscapes[c] {
+			continue
+		}
+		dst = append(dst, b[last:i]...)
+		last = i + 1
 		switch c {
-		case '"':
-			dst = append(dst, '\\', '"')
-		case '\\':
-			dst = append(dst, '\\', '\\')
 		case '\b':
 			dst = append(dst, '\\', 'b')
 		case '\f':
@@ -243,13 +249,20 @@ func appendJSONEscaped(dst, s []byte) []byte {
 			dst = append(dst, '\\', 'r')
 		case '\t':
 			dst = append(dst, '\\', 't')
+		case '"', '\\':
+			dst = append(dst, '\\', c)
 		default:
-			if c <= 0x1f {
-				dst = append(dst, '\\', 'u', '0', '0', hexLower[c>>4], hexLower[c&15])
-			} else {
-				dst = append(dst, c)
-			}
+			dst = append(dst, '\\', 'u', '0', '0', hexLower[c>>4], hexLower[c&0xf])
 		}
 	}
-	return dst
+	return append(dst, b[last:]...)
 }
+
+// JSONEscapes marks the octets AppendJSONEscaped escapes.
+var JSONEscapes = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()

@@ -4,10 +4,13 @@ import "encoding/binary"
 
 // Verdict is the pre-filter's decision on one frame.
 type Verdict struct {
-	Drop     bool
-	Reason   Reason
-	Channel  uint32 // channel ID, 0 for no configured channel
-	Payloads int    // payloads read (a passed container stops at its first allowed payload)
+	Drop    bool
+	Reason  Reason
+	Channel uint32 // channel ID, 0 for no configured channel
+	// Payloads is the number of payloads read: all of a dropped
+	// container's; of a passed one, those up to its first allowed payload,
+	// or all of them if the channel's rule has CountPayloads.
+	Payloads int
 }
 
 // frameInfo mirrors struct sc_frame.
@@ -73,10 +76,10 @@ func Classify(frame []byte, vlan uint16, hasVLAN bool, rs *Ruleset) Verdict {
 			}
 			break
 		}
-		switch rule.action {
-		case PassAll:
+		switch {
+		case rule.action == PassAll && rule.flags&flagCountPayloads == 0:
 			v.Reason = ReasonPass
-		case DropAll:
+		case rule.action == DropAll && rule.flags&flagCountPayloads == 0:
 			v.Reason = ReasonDrop
 		default:
 			v.Reason, v.Payloads = classifyNMSG(frame, &f, rule)
@@ -193,9 +196,13 @@ func classifyNMSG(frame []byte, f *frameInfo, r *compiledRule) (Reason, int) {
 	if hdr[4] != 0 {
 		return ReasonOpaque, 0
 	}
-	w := walk{frame: frame, rule: r, off: data + 10, end: data + 10 + body}
+	w := walk{frame: frame, rule: r, off: data + 10, end: data + 10 + body, count: r.flags&flagCountPayloads != 0}
 	for i := 0; i < maxFields && w.state == walkRunning; i++ {
 		w.step()
+	}
+	// A decision stands whatever the counting walk finds after it.
+	if w.decided != 0 {
+		w.state = w.decided
 	}
 	if w.state == walkRunning {
 		if w.off == w.end {
@@ -206,10 +213,10 @@ func classifyNMSG(frame []byte, f *frameInfo, r *compiledRule) (Reason, int) {
 	}
 	switch w.state {
 	case walkDone:
-		if w.npay > 0 {
+		if r.action != PassAll && (w.npay > 0 || r.action == DropAll) {
 			return ReasonDrop, w.npay
 		}
-		return ReasonPass, 0
+		return ReasonPass, w.npay
 	case walkAllowed:
 		return ReasonPass, w.npay
 	case walkPartial:
@@ -234,6 +241,8 @@ type walk struct {
 	off, end uint32
 	npay     int
 	state    int
+	decided  int  // walkAllowed or walkPartial once decided, else 0
+	count    bool // keep walking after the decision, only counting
 }
 
 // varint mirrors win_varint over win[:avail].
@@ -294,6 +303,9 @@ func (w *walk) step() {
 		if key == 0x0a {
 			q, lim := body, min(body+uint32(l), avail)
 			w.npay++
+			if w.decided != 0 || w.rule.action < Allow {
+				break
+			}
 			k1, ok1 := varint(win, lim, &q, 1)
 			vid, ok2 := uint64(0), false
 			k2, ok3 := uint64(0), false
@@ -308,11 +320,12 @@ func (w *walk) step() {
 				mt, ok4 = varint(win, lim, &q, 5)
 			}
 			if !ok4 {
-				w.state = walkPartial
-				return
+				w.decided = walkPartial
+			} else if !w.rule.denies(vid, mt) {
+				w.decided = walkAllowed
 			}
-			if !w.rule.denies(vid, mt) {
-				w.state = walkAllowed
+			if w.decided != 0 && !w.count {
+				w.state = w.decided
 				return
 			}
 		}

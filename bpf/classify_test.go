@@ -40,6 +40,9 @@ func TestClassifyRules(t *testing.T) {
 		{"deny one", Rule{Action: Deny, Types: []Type{{Vendor: 2, MsgType: 1}}}, Verdict{Reason: ReasonPass, Channel: 7, Payloads: 2}},
 		{"drop all", Rule{Action: DropAll}, Verdict{Drop: true, Reason: ReasonDrop, Channel: 7}},
 		{"pass all", Rule{Action: PassAll}, Verdict{Reason: ReasonPass, Channel: 7}},
+		{"drop all counted", Rule{Action: DropAll, CountPayloads: true}, Verdict{Drop: true, Reason: ReasonDrop, Channel: 7, Payloads: 2}},
+		{"pass all counted", Rule{Action: PassAll, CountPayloads: true}, Verdict{Reason: ReasonPass, Channel: 7, Payloads: 2}},
+		{"allow first counted", Rule{Action: Allow, Types: []Type{{Vendor: 2, MsgType: 1}}, CountPayloads: true}, Verdict{Reason: ReasonPass, Channel: 7, Payloads: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rs, err := Compile(Config{Channels: []Channel{{ID: 7, Addrs: []netip.AddrPort{dst}, Rule: tc.rule}}})

@@ -50,6 +50,17 @@ type Rule struct {
 	// DropNotNMSG drops IP traffic on the channel that is not NMSG
 	// (non-IP traffic such as ARP always passes).
 	DropNotNMSG bool
+	// CountPayloads makes the kernel count every payload of every
+	// container it decides on the channel, so that its payload counters
+	// are exact: it walks each flags-0 container to its end (counting
+	// the top-level payload fields) also under PassAll and DropAll, and
+	// after an Allow or Deny list's decision. A DropAll channel then drops
+	// only containers whose payloads it counted: ZLIB or FRAGMENT,
+	// malformed and unwalkable containers pass to user space (Opaque,
+	// Malformed, Partial), as on a list channel. It costs the walk (about
+	// a microsecond per 8 KB container, see docs/benchmarks.md), which
+	// is why it is off by default.
+	CountPayloads bool
 }
 
 // Channel is one subscribed SIE channel: the VLAN ids and destination
@@ -108,6 +119,7 @@ const (
 const (
 	flagDropNotNMSG     = 0x01
 	flagDropUnconfigued = 0x02
+	flagCountPayloads   = 0x04
 )
 
 // compiledRule is a channel's rule in the kernel's form.
@@ -190,6 +202,9 @@ func Compile(cfg Config) (*Ruleset, error) {
 		r := &compiledRule{id: ch.ID, action: ch.Rule.Action}
 		if ch.Rule.DropNotNMSG {
 			r.flags |= flagDropNotNMSG
+		}
+		if ch.Rule.CountPayloads {
+			r.flags |= flagCountPayloads
 		}
 		for _, t := range ch.Rule.Types {
 			if t.AnyType {

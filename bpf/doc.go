@@ -54,6 +54,20 @@
 // Per-CPU counters per channel and verdict (Reason): packets, bytes and the
 // payloads the program read. Counters reads them summed over CPUs.
 //
+// Payload counts are exact for every container an Allow or Deny list drops
+// (the walk read all of them). Without Rule.CountPayloads the program reads
+// no payload on PassAll and DropAll channels (their payload counters stay
+// 0) and stops a list's walk at the first allowed payload. With
+// Rule.CountPayloads, a per-channel flag that is off by default because it
+// costs the walk of every container (see docs/benchmarks.md), the program
+// walks every flags-0 container on the channel to its end and counts its
+// top-level payload fields (0a), also after a list's decision, so every
+// dropped and every passed container's payloads are counted. A DropAll
+// channel with CountPayloads drops only what it counted: ZLIB and FRAGMENT
+// containers, bad headers and containers it cannot walk pass to user space
+// (Opaque, Malformed, Partial), so "payloads dropped by the kernel" is
+// exact. The reference classifier counts the same way (Verdict.Payloads).
+//
 // # Atomic rule changes
 //
 // All channel and rule state lives in one hash map (VLAN keys, address/port

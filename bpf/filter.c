@@ -119,8 +119,9 @@ static __always_inline __u32 not_nmsg(const struct sc_rule *rule)
 	return rule && (rule->flags & SC_F_DROP_NOT_NMSG) ? SC_V_DROP_DEFAULT : SC_V_NOT_NMSG;
 }
 
-/* classify_nmsg decides a UDP datagram on a channel with an allow or deny
- * rule whose payload starts with the NMSG magic. */
+/* classify_nmsg decides a UDP datagram whose payload starts with the NMSG
+ * magic on a channel with an allow or deny rule, or with a pass-all or
+ * drop-all rule that counts payloads (SC_F_COUNT_PAYLOADS). */
 static __always_inline __u32 classify_nmsg(struct hdr_cursor *c, bool xdp, const struct sc_frame *f,
 					   const struct sc_rule *rule, __u32 *npay)
 {
@@ -142,14 +143,20 @@ static __always_inline __u32 classify_nmsg(struct hdr_cursor *c, bool xdp, const
 		.rule = rule,
 		.off = data + 10,
 		.end = data + 10 + n,
+		.count = rule->flags & SC_F_COUNT_PAYLOADS,
 	};
 	bpf_loop(SC_MAX_FIELDS, xdp ? (void *)walk_xdp : (void *)walk_skb, &w, 0);
 	*npay = w.npay;
+	/* A decision stands whatever the counting walk finds after it. */
+	if (w.decided)
+		w.state = w.decided;
 	if (w.state == SC_W_RUNNING)
 		w.state = w.off == w.end ? SC_W_DONE : SC_W_PARTIAL;
 	switch (w.state) {
 	case SC_W_DONE:
-		return w.npay ? SC_V_DROP : SC_V_PASS;
+		if (rule->action == SC_A_PASS_ALL)
+			return SC_V_PASS;
+		return w.npay || rule->action == SC_A_DROP_ALL ? SC_V_DROP : SC_V_PASS;
 	case SC_W_ALLOWED:
 		return SC_V_PASS;
 	case SC_W_PARTIAL:
@@ -200,16 +207,12 @@ static __always_inline bool classify(void *ctx, bool xdp, __u32 len, __u16 meta_
 			verdict = drop_unconfigured(chans) ? SC_V_DROP_DEFAULT : SC_V_PASS;
 			break;
 		}
-		switch (rule->action) {
-		case SC_A_PASS_ALL:
+		if (rule->action == SC_A_PASS_ALL && !(rule->flags & SC_F_COUNT_PAYLOADS))
 			verdict = SC_V_PASS;
-			break;
-		case SC_A_DROP_ALL:
+		else if (rule->action == SC_A_DROP_ALL && !(rule->flags & SC_F_COUNT_PAYLOADS))
 			verdict = SC_V_DROP;
-			break;
-		default:
+		else
 			verdict = classify_nmsg(&c, xdp, &f, rule, &npay);
-		}
 		break;
 	}
 	case SC_L3_OTHER:

@@ -22,7 +22,7 @@ var diffTypes = [][2]uint32{{2, 1}, {2, 5}, {1, 9}, {1, 7}, {3, 1}, {300, 1}, {2
 
 func randTags(r *rand.Rand) []tag {
 	var tags []tag
-	vids := []uint16{100, 200, 300, 400, 999}
+	vids := []uint16{100, 200, 300, 400, 500, 600, 700, 999}
 	n := r.IntN(8) // mostly 0 or 1 tag, sometimes more
 	switch {
 	case n < 3:

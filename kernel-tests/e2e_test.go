@@ -138,16 +138,18 @@ func e2eFrames(tagged bool) [][]byte {
 	var fs []f
 	if tagged {
 		fs = []f{
-			{vlan(100), other, container(0, true, true, dedupe, dnsqr)},                     // ch1 pass
-			{vlan(100), other, container(0, true, true, rep(dnsqr, 50)...)},                 // ch1 drop, 7 KB
-			{vlan(100), other, container(0, true, true, append(rep(dnsqr, 50), dedupe)...)}, // ch1 pass, last payload
-			{vlan(200), other, container(0, false, false, dedupe)},                          // ch2 drop
-			{vlan(200), other, container(1, false, false)},                                  // ch2 opaque
-			{vlan(300), other, container(0, false, false, newdomain)},                       // ch4 drop all
-			{vlan(300), other, []byte("not nmsg at all")},                                   // ch4 drop-not-nmsg
-			{vlan(400), other, container(0, false, false, dnsqr)},                           // ch5 pass all
-			{vlan(999), other, container(0, false, false, dnsqr)},                           // unconfigured
-			{[]tag{{0x88a8, 7}, {0x8100, 200}}, other, container(0, false, false, dedupe)},  // qinq ch2 drop
+			{vlan(100), other, container(0, true, true, dedupe, dnsqr)},                                   // ch1 pass
+			{vlan(100), other, container(0, true, true, rep(dnsqr, 50)...)},                               // ch1 drop, 7 KB
+			{vlan(100), other, container(0, true, true, append(rep(dnsqr, 50), dedupe)...)},               // ch1 pass, last payload
+			{vlan(200), other, container(0, false, false, dedupe)},                                        // ch2 drop
+			{vlan(200), other, container(1, false, false)},                                                // ch2 opaque
+			{vlan(300), other, container(0, false, false, newdomain)},                                     // ch4 drop all
+			{vlan(300), other, []byte("not nmsg at all")},                                                 // ch4 drop-not-nmsg
+			{vlan(400), other, container(0, false, false, dnsqr)},                                         // ch5 pass all
+			{vlan(999), other, container(0, false, false, dnsqr)},                                         // unconfigured
+			{[]tag{{0x88a8, 7}, {0x8100, 200}}, other, container(0, false, false, dedupe)},                // qinq ch2 drop
+			{vlan(500), other, container(0, true, true, rep(dnsqr, 50)...)},                               // ch6 drop all, counted
+			{vlan(700), other, container(0, true, true, append([]payload{dedupe}, rep(dnsqr, 20)...)...)}, // ch8 pass, counted
 		}
 	}
 	fs = append(fs,
@@ -248,6 +250,22 @@ func newLab(t *testing.T) *lab.Pair {
 			t.Error(err)
 		}
 	})
+	// The hosts' own IPv6 traffic (neighbour discovery, MLD reports) would
+	// land on the channels whose counters the tests check: turn it off.
+	for _, e := range []*lab.End{&p.A, &p.B} {
+		err := e.NS.Do(func() error {
+			for _, f := range []string{"all", e.Link} {
+				path := "/proc/sys/net/ipv6/conf/" + f + "/disable_ipv6"
+				if err := os.WriteFile(path, []byte("1"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return fmt.Errorf("disable ipv6 on %s: %w", e.Link, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	return p
 }
 

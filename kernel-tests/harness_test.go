@@ -159,5 +159,8 @@ func testConfig() bpf.Config {
 		{ID: 3, Addrs: []netip.AddrPort{ch3v4, ch3v6}, Rule: bpf.Rule{Action: bpf.Allow, Types: []bpf.Type{{Vendor: 2, MsgType: 5}}}},
 		{ID: 4, VLANs: []uint16{300}, Rule: bpf.Rule{Action: bpf.DropAll, DropNotNMSG: true}},
 		{ID: 5, VLANs: []uint16{400}, Rule: bpf.Rule{Action: bpf.PassAll}},
+		{ID: 6, VLANs: []uint16{500}, Rule: bpf.Rule{Action: bpf.DropAll, CountPayloads: true}},
+		{ID: 7, VLANs: []uint16{600}, Rule: bpf.Rule{Action: bpf.PassAll, CountPayloads: true}},
+		{ID: 8, VLANs: []uint16{700}, Rule: bpf.Rule{Action: bpf.Allow, Types: []bpf.Type{{Vendor: 2, MsgType: 1}}, CountPayloads: true}},
 	}}
 }

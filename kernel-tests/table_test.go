@@ -31,7 +31,8 @@ func tableCases() []tableCase {
 	newdomain := payload{vid: 2, msgtype: 5, body: 90}
 	dnsqr := payload{vid: 1, msgtype: 9, body: 120}
 	unknown := payload{vid: 3, msgtype: 1, body: 10}
-	ch1 := func(c []byte) []byte { return frameSpec{tags: vlan(100), dst: other, payload: c}.build() }
+	on := func(vid uint16, c []byte) []byte { return frameSpec{tags: vlan(vid), dst: other, payload: c}.build() }
+	ch1 := func(c []byte) []byte { return on(100, c) }
 	// ~60 dnsdedupe-sized payloads: an 8192-byte container in a 9 KB frame.
 	jumboDeny := rep(payload{vid: 1, msgtype: 7, body: 118}, 60)
 	jumboMixed := append(rep(payload{vid: 1, msgtype: 7, body: 118}, 59), payload{vid: 2, msgtype: 1, body: 118})
@@ -81,6 +82,23 @@ func tableCases() []tableCase {
 		{"garbage body", ch1(withHeader(0, 2, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})), bpf.ReasonMalformed, 1, 0},
 		{"payload length past end", ch1(withHeader(0, 2, []byte{0x0a, 0x20, 0x08, 0x02, 0x10, 0x01})), bpf.ReasonMalformed, 1, 0},
 		{"group wire type", ch1(withHeader(0, 2, []byte{0x0b, 0x0c})), bpf.ReasonMalformed, 1, 0},
+		// Channels that count payloads (Rule.CountPayloads).
+		{"drop all counted", on(500, container(0, true, true, dedupe, dnsqr, newdomain)), bpf.ReasonDrop, 6, 3},
+		{"drop all counted 9KB", on(500, container(0, true, true, jumboDeny...)), bpf.ReasonDrop, 6, 60},
+		{"drop all counted odd order", on(500, container(0, false, false, payload{vid: 2, msgtype: 1, odd: true}, dnsqr)), bpf.ReasonDrop, 6, 2},
+		{"drop all counted empty", on(500, container(0, false, true)), bpf.ReasonDrop, 6, 0},
+		{"drop all counted zlib passes", on(500, withHeader(1, 2, []byte{0, 0, 0, 4, 0x78, 0x9c})), bpf.ReasonOpaque, 6, 0},
+		{"drop all counted fragment passes", on(500, withHeader(2, 2, []byte{0x08, 1, 0x10, 0, 0x18, 2})), bpf.ReasonOpaque, 6, 0},
+		{"drop all counted garbage passes", on(500, withHeader(0, 2, append(container(0, false, false, dedupe)[10:], 0xff, 0xff))), bpf.ReasonMalformed, 6, 1},
+		{"drop all counted bad version passes", on(500, withHeader(0, 1, nil)), bpf.ReasonMalformed, 6, 0},
+		{"drop all counted not nmsg", on(500, []byte("hello world")), bpf.ReasonNotNMSG, 6, 0},
+		{"pass all counted", on(600, container(0, true, false, rep(dnsqr, 9)...)), bpf.ReasonPass, 7, 9},
+		{"pass all counted 9KB", on(600, container(0, true, true, jumboDeny...)), bpf.ReasonPass, 7, 60},
+		{"pass all counted zlib", on(600, withHeader(1, 2, []byte{0, 0, 0, 4})), bpf.ReasonOpaque, 7, 0},
+		{"allow counted first allowed 9KB", on(700, container(0, true, true, rep(payload{vid: 2, msgtype: 1, body: 118}, 60)...)), bpf.ReasonPass, 8, 60},
+		{"allow counted all denied 9KB", on(700, container(0, true, true, jumboDeny...)), bpf.ReasonDrop, 8, 60},
+		{"allow counted unreadable then more", on(700, container(0, true, false, dnsqr, payload{vid: 2, msgtype: 1, odd: true}, dedupe, dnsqr)), bpf.ReasonPartial, 8, 4},
+		{"allow counted allowed then garbage", on(700, withHeader(0, 2, append(container(0, false, false, dedupe, dnsqr)[10:], 0x0b, 0x0c))), bpf.ReasonPass, 8, 2},
 	}
 	return cases
 }

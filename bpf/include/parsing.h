@@ -229,6 +229,8 @@ struct sc_walk {
 	__u32 end;
 	__u32 npay;
 	__u32 state;
+	__u32 decided; /* SC_W_ALLOWED or SC_W_PARTIAL once decided, else 0 */
+	__u32 count;   /* keep walking after the decision, only counting */
 };
 
 #define SC_W_RUNNING 0
@@ -349,15 +351,17 @@ static __always_inline long walk_step(struct sc_walk *w, bool xdp)
 			if (lim > avail)
 				lim = avail;
 			w->npay++;
+			if (w->decided || w->rule->action < SC_A_ALLOW)
+				goto next;
 			if (win_varint(b[0], b[1], b[2], lim, &q, &k1, 1) < 0 || k1 != 0x08 ||
 			    win_varint(b[0], b[1], b[2], lim, &q, &vid, 5) < 0 ||
 			    win_varint(b[0], b[1], b[2], lim, &q, &k2, 1) < 0 || k2 != 0x10 ||
-			    win_varint(b[0], b[1], b[2], lim, &q, &mt, 5) < 0) {
-				w->state = SC_W_PARTIAL;
-				return 1;
-			}
-			if (!rule_denies(w->rule, vid, mt)) {
-				w->state = SC_W_ALLOWED;
+			    win_varint(b[0], b[1], b[2], lim, &q, &mt, 5) < 0)
+				w->decided = SC_W_PARTIAL;
+			else if (!rule_denies(w->rule, vid, mt))
+				w->decided = SC_W_ALLOWED;
+			if (w->decided && !w->count) {
+				w->state = w->decided;
 				return 1;
 			}
 		}
@@ -366,6 +370,7 @@ static __always_inline long walk_step(struct sc_walk *w, bool xdp)
 	default:
 		goto malformed;
 	}
+next:
 	if (pos > end - off)
 		goto malformed;
 	w->off = off + pos;

@@ -43,6 +43,7 @@ enum sc_action {
 /* sc_rule.flags */
 #define SC_F_DROP_NOT_NMSG 0x01    /* drop IP traffic on this channel that is not NMSG */
 #define SC_F_DROP_UNCONFIGURED 0x02 /* (defaults entry) drop NMSG on no configured channel */
+#define SC_F_COUNT_PAYLOADS 0x04    /* walk every flags-0 container to count its payloads */
 
 /* sc_chan_key.kind */
 #define SC_K_VLAN 1
@@ -72,8 +73,9 @@ struct sc_rule {
 };
 
 /* Per-CPU counters of one slot, indexed by enum sc_verdict. Payloads counts
- * the payloads the program read (a passed container stops at its first
- * allowed payload). */
+ * the payloads (top-level 0a fields) the program read: every payload of a
+ * dropped container; for a passed container, those up to its first allowed
+ * payload, or all of them with SC_F_COUNT_PAYLOADS. */
 struct sc_counters {
 	__u64 packets[8];
 	__u64 bytes[8];

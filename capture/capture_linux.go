@@ -36,6 +36,7 @@ type Capture struct {
 type socket struct {
 	index int
 	tp    *afpacket.TPacket
+	w     *waiter
 	h     Handler
 	pkt   Packet // reused for every frame: the handler must not retain it
 
@@ -111,26 +112,33 @@ func (c *Capture) open(i int) (*socket, error) {
 		afpacket.OptBlockSize(cfg.BlockSize),
 		afpacket.OptNumBlocks(cfg.NumBlocks),
 		afpacket.OptBlockTimeout(cfg.BlockTimeout),
-		afpacket.OptPollTimeout(cfg.PollTimeout),
+		// Never block in gopacket's poll: the reader waits in the
+		// runtime's poller instead (see waiter).
+		afpacket.OptPollTimeout(0),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("open socket %d: %w", i, err)
 	}
-	s := &socket{index: i, tp: tp}
+	w, err := newWaiter(tp)
+	if err != nil {
+		tp.Close()
+		return nil, fmt.Errorf("open socket %d: %w", i, err)
+	}
+	s := &socket{index: i, tp: tp, w: w}
 	if cfg.Filter != nil {
 		if err := tp.SetEBPF(int32(cfg.Filter.FD())); err != nil {
-			tp.Close()
+			s.close()
 			return nil, fmt.Errorf("attach socket filter to socket %d: %w", i, err)
 		}
 	}
 	if cfg.Promiscuous && i == 0 {
 		if err := tp.SetPromiscuous(true); err != nil {
-			tp.Close()
+			s.close()
 			return nil, fmt.Errorf("set promiscuous mode: %w", err)
 		}
 	}
 	if err := tp.SetFanout(fanoutType(cfg.Fanout), c.fanoutID); err != nil {
-		tp.Close()
+		s.close()
 		return nil, fmt.Errorf("join fanout group %d (%s) with socket %d: %w", c.fanoutID, cfg.Fanout, i, err)
 	}
 	return s, nil
@@ -143,11 +151,14 @@ func (c *Capture) read(s *socket) {
 	p := &s.pkt
 	p.Socket = s.index
 	idler, _ := s.h.(Idler)
-	for !c.stopping.Load() {
+	stopping := c.stopping.Load
+	for !stopping() {
 		data, ci, err := s.tp.ZeroCopyReadPacketData()
 		if err != nil {
 			if errors.Is(err, afpacket.ErrTimeout) {
-				if idler != nil {
+				// The ring is empty: park until the kernel retires a
+				// block.
+				if s.w.wait(c.cfg.PollTimeout, stopping) && idler != nil {
 					idler.Idle(time.Now())
 				}
 				continue
@@ -269,6 +280,9 @@ func (c *Capture) Close() error {
 	c.closeOnce.Do(func() {
 		c.stopping.Store(true)
 		close(c.stop)
+		for _, s := range c.sockets {
+			s.w.wake()
+		}
 		// No socket is closed while its reader may be inside a read:
 		// gopacket would crash.
 		c.readers.Wait()
@@ -284,6 +298,12 @@ func (c *Capture) Close() error {
 
 func (c *Capture) closeSockets() {
 	for _, s := range c.sockets {
-		s.tp.Close()
+		s.close()
 	}
+}
+
+// close releases the poller's duplicate of the descriptor and the socket.
+func (s *socket) close() {
+	s.w.close()
+	s.tp.Close()
 }

@@ -70,8 +70,9 @@ type Config struct {
 	// partly filled one to the reader (TPACKET_V3 tp_retire_blk_tov;
 	// millisecond granularity). It bounds the latency at low packet rates.
 	BlockTimeout time.Duration
-	// PollTimeout is how long an idle reader waits in poll before it checks
-	// whether to stop. It bounds how long Close takes.
+	// PollTimeout is how long a reader with an empty ring stays parked
+	// before it calls the handler's Idle method (if it has one), and how
+	// long a reader backs off after a read error.
 	PollTimeout time.Duration
 	// StatsInterval is how often the kernel's socket counters are read in
 	// the background and added to the totals.

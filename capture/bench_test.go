@@ -140,12 +140,7 @@ func benchReader(b *testing.B, size int, vlan uint16) {
 	p := newLab(b)
 	dialUDP(b, p, 1) // also opens a discarding socket in A
 	counters := []*capture.Counter{{}, {}}
-	cfg := capture.Config{}
-	if v, err := strconv.Atoi(os.Getenv("BS")); err == nil {
-		cfg.BlockSize = v << 20
-		cfg.NumBlocks = 16 / v
-	}
-	c := startCapture(b, p, cfg, func(s int) capture.Handler { return counters[s] })
+	c := startCapture(b, p, capture.Config{}, func(s int) capture.Handler { return counters[s] })
 	received := func() uint64 { return counters[0].Stats().Packets + counters[1].Stats().Packets }
 
 	exe, err := os.Executable()

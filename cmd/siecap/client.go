@@ -228,7 +228,7 @@ func newTopCommand(o *clientOptions) *cobra.Command {
 		Long: `top polls the daemon once a second and shows, per channel, payloads per second
 dropped in the kernel, captured, filtered, deduped and stored, and the total
 lost. When standard output is not a terminal it prints one plain line per
-channel and second instead of redrawing the screen.`,
+second (the channels one after another) instead of redrawing the screen.`,
 		Args: cobra.NoArgs,
 		RunE: o.with(func(cmd *cobra.Command, _ []string, c *ctl.Client) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -278,12 +278,18 @@ func runTop(ctx context.Context, c *ctl.Client, out io.Writer, tty bool) error {
 			}
 			fmt.Fprintln(tw)
 		}
-		for _, ch := range chs.Channels {
+		if !tty {
+			fmt.Fprint(tw, now.Format(time.RFC3339))
+		}
+		for i, ch := range chs.Channels {
 			p := prev[ch.Number]
-			if tty {
+			switch {
+			case tty:
 				fmt.Fprintf(tw, "%d\t", ch.Number)
-			} else {
-				fmt.Fprintf(tw, "%s channel %d", now.Format(time.RFC3339), ch.Number)
+			case i == 0:
+				fmt.Fprintf(tw, " channel %d", ch.Number)
+			default:
+				fmt.Fprintf(tw, " | channel %d", ch.Number)
 			}
 			for _, col := range topColumns {
 				v := ch.Counters[col.counter]
@@ -301,8 +307,13 @@ func runTop(ctx context.Context, c *ctl.Client, out io.Writer, tty bool) error {
 					fmt.Fprintf(tw, " %s=%s", strings.ToLower(strings.TrimSuffix(col.head, "/s")), shown)
 				}
 			}
-			fmt.Fprintln(tw)
+			if tty {
+				fmt.Fprintln(tw)
+			}
 			prev[ch.Number] = ch.Counters
+		}
+		if !tty {
+			fmt.Fprintln(tw)
 		}
 		tw.Flush()
 		if _, err := io.WriteString(out, b.String()); err != nil {

@@ -61,9 +61,10 @@ kernel-test: ## the privileged kernel tests on the running kernel (root)
 	$(GO) test -count=1 ./bpf/ ./kernel-tests/ ./lab/...
 
 .PHONY: test-kernels
-test-kernels: ## the kernel tests and the daemon's end-to-end test inside Debian 12's 6.1 and 6.12 kernels booted under qemu
+test-kernels: ## the kernel tests, the daemon's tests and the interface set-up's inside Debian 12's 6.1 and 6.12 kernels booted under qemu
 	$(GO) run ./kernel-tests/qemu
 	$(GO) run ./kernel-tests/qemu -pkg ./cmd/siecap -run '^TestDaemon'
+	$(GO) run ./kernel-tests/qemu -pkg ./internal/netsetup
 
 .PHONY: test-short
 test-short: ## run the tests that need neither root nor the shared vectors' large files

@@ -15,6 +15,7 @@ import (
 	"github.com/siecap/siecap/ctl"
 	"github.com/siecap/siecap/internal/config"
 	"github.com/siecap/siecap/internal/netprobe"
+	"github.com/siecap/siecap/internal/netsetup"
 	"github.com/siecap/siecap/nmsg"
 	"github.com/siecap/siecap/nmsg/msgmod"
 	"github.com/siecap/siecap/pipeline"
@@ -37,11 +38,15 @@ type daemon struct {
 	retired []*channel          // channels removed by a reload, closed on stop
 	routes  atomic.Pointer[routes]
 	filter  *bpf.Filter
+	setup   *netsetup.Setup // interface set-up, undone on stop
 	ifaces  []*iface
 	readers int // pipeline readers per channel: one per capture socket of every interface
 	srv     *ctl.Server
 
 	aliases *nmsg.Aliases // operator and group names for JSON output
+
+	stopOnce sync.Once
+	stopErr  error
 
 	notUDP   atomic.Uint64 // captured frames that were not a whole UDP datagram
 	unrouted atomic.Uint64 // datagrams for no configured channel
@@ -189,6 +194,14 @@ func (d *daemon) start() (err error) {
 	}
 	d.routes.Store(newRoutes(d.chans))
 
+	if err := d.setUpInterfaces(); err != nil {
+		return err
+	}
+	for _, name := range cfg.Interfaces {
+		if err := d.checkCaptureInterface(name); err != nil {
+			return err
+		}
+	}
 	if cfg.Capture.Filter != config.FilterOff {
 		if err := d.loadFilter(); err != nil {
 			if cfg.Capture.Filter != config.FilterAuto {
@@ -302,10 +315,16 @@ func (h *socketHandler) Idle(now time.Time) {
 	}
 }
 
-// stop drains and closes everything in reverse order: capture first (so
+// stop drains and closes everything (once) in reverse order: capture first (so
 // no reader runs), then the readers' last batches, the pipelines, the
-// spool (which seals) and the control API.
+// kernel filter, the interface set-up, the spool (which seals) and the
+// control API.
 func (d *daemon) stop() error {
+	d.stopOnce.Do(func() { d.stopErr = d.shutdown() })
+	return d.stopErr
+}
+
+func (d *daemon) shutdown() error {
 	var errs []error
 	for _, ifc := range d.ifaces {
 		if ifc.cap != nil {
@@ -331,6 +350,12 @@ func (d *daemon) stop() error {
 	if d.filter != nil {
 		if err := d.filter.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close kernel filter: %w", err))
+		}
+	}
+	// The filter is detached: the interfaces can go back as they were.
+	if d.setup != nil {
+		if err := d.setup.Undo(); err != nil {
+			errs = append(errs, fmt.Errorf("undo interface set-up: %w", err))
 		}
 	}
 	if d.sp != nil {

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -13,21 +10,10 @@ import (
 	"time"
 
 	"github.com/siecap/siecap/ctl"
-	"github.com/siecap/siecap/internal/config"
-	"github.com/siecap/siecap/internal/testutil"
-	"github.com/siecap/siecap/lab"
 	"github.com/siecap/siecap/lab/synth"
 	"github.com/siecap/siecap/nmsg"
 	"github.com/siecap/siecap/spool"
 )
-
-// datagramWriter sends each Write as one UDP datagram to dst.
-type datagramWriter struct {
-	conn *net.UDPConn
-	dst  *net.UDPAddr
-}
-
-func (w datagramWriter) Write(b []byte) (int, error) { return w.conn.WriteToUDP(b, w.dst) }
 
 // TestDaemonEndToEnd runs the daemon on the appliance end of a veth pair:
 // the kernel filter, capture, pipelines, spool and control API, all real.
@@ -38,13 +24,7 @@ func (w datagramWriter) Write(b []byte) (int, error) { return w.conn.WriteToUDP(
 // must show it, a rule replaced through the API must reach the kernel, and
 // /readyz must fail once the capture interface is gone.
 func TestDaemonEndToEnd(t *testing.T) {
-	testutil.RequireCaps(t, testutil.CapSysAdmin, testutil.CapNetAdmin, testutil.CapNetRaw, testutil.CapBPF)
-	p, err := lab.NewPair(lab.PairConfig{MTU: 9000,
-		AddrA: netip.MustParsePrefix("198.18.7.1/24"), AddrB: netip.MustParsePrefix("198.18.7.2/24")})
-	if err != nil {
-		t.Fatalf("build lab: %v", err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p := vethPair(t, 9000, 7)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "ctl", "siecap.sock")
 	cfgText := fmt.Sprintf(`interfaces = [%q]
@@ -76,69 +56,33 @@ addresses = ["198.18.7.2/8432"]
 dedupe = "none"
 rules = { action = "deny", types = ["SIE:newdomain"] }
 `, p.B.Link, filepath.Join(dir, "spool"), sock)
-	cfg, err := config.Parse("test.toml", []byte(cfgText), nil, nil)
+	d, err := startDaemon(t, p.B.NS, cfgText)
 	if err != nil {
-		t.Fatalf("parse configuration: %v", err)
-	}
-	d := &daemon{log: slog.New(slog.NewTextHandler(io.Discard, nil)), cfg: cfg, started: time.Now()}
-	if err := p.B.NS.Do(d.start); err != nil {
 		t.Fatalf("start daemon: %v", err)
 	}
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			d.stop()
-		}
-	})
 	if d.ifaces[0].filter != "xdp" {
 		t.Errorf("filter on veth: %s, want native XDP", d.ifaces[0].filter)
 	}
 
-	var conn *net.UDPConn
-	if err := p.A.NS.Do(func() (err error) {
-		conn, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(198, 18, 7, 1)})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	send := func(port int, pls []nmsg.Payload, unbuffered bool) uint64 {
+	sender := newUDPSender(t, p.A.NS, p.A.Addr.Addr())
+	to := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(p.B.Addr.Addr(), port) }
+	send := func(port uint16, pls []nmsg.Payload, unbuffered bool) uint64 {
 		t.Helper()
-		w := nmsg.NewWriter(datagramWriter{conn, &net.UDPAddr{IP: net.IPv4(198, 18, 7, 2), Port: port}},
-			nmsg.WriterOptions{ContainerSize: nmsg.DatagramSize, Sequence: true, Unbuffered: unbuffered})
-		for i := range pls {
-			if err := w.Write(&pls[i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		return w.Containers()
+		return sender.send(to(port), pls, 0, unbuffered)
 	}
 	dedupe := synth.NewDedupe(7, 1764115200)
 	dedupe.RepeatShare = 0
 	newdomain := synth.NewNewDomain(9, 1764115200)
-	gen := func(n int, g interface {
-		Next(*nmsg.Payload, []byte) []byte
-	}) []nmsg.Payload {
-		out := make([]nmsg.Payload, n)
-		for i := range out {
-			g.Next(&out[i], nil)
-			out[i] = out[i].Clone()
-		}
-		return out
-	}
-	send(8430, gen(300, dedupe), false)
+	send(8430, generate(300, dedupe), false)
 	// A channel dropped whole is dropped on its address alone, before any
 	// payload is read: the kernel counts its packets.
-	dropped8 := send(8431, gen(200, dedupe), false)
-	mixed := gen(100, dedupe)
-	for i, nd := range gen(100, newdomain) {
+	dropped8 := send(8431, generate(200, dedupe), false)
+	mixed := generate(100, dedupe)
+	for i, nd := range generate(100, newdomain) {
 		mixed = append(mixed[:2*i+1], append([]nmsg.Payload{nd}, mixed[2*i+1:]...)...)
 	}
 	send(8432, mixed, false)
-	send(8432, gen(50, newdomain), true) // one newdomain payload per container: the kernel drops them
+	send(8432, generate(50, newdomain), true) // one newdomain payload per container: the kernel drops them
 
 	c, err := ctl.NewClient(sock, ctl.ClientOptions{})
 	if err != nil {
@@ -152,21 +96,7 @@ rules = { action = "deny", types = ["SIE:newdomain"] }
 		8: {"stored": 0, "captured": 0, "kernel_dropped_packets": dropped8},
 		9: {"stored": 100, "filtered": 100, "kernel_dropped": 50},
 	}
-	var chans ctl.Channels
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		chans, err = c.Channels(ctx)
-		if err != nil {
-			t.Fatalf("channels: %v", err)
-		}
-		if countersMatch(chans, want) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("counters never reached %v: %+v", want, chans.Channels)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitCounters(t, "after the first datagrams", func() (ctl.Channels, error) { return c.Channels(ctx) }, want)
 	if ok, detail, err := c.Ready(ctx); err != nil || !ok {
 		t.Fatalf("readyz: %v %s %v", ok, detail, err)
 	}
@@ -224,7 +154,7 @@ tail:
 		if time.Now().After(deadline) {
 			t.Fatal("tail got no payloads")
 		}
-		send(8430, gen(20, dedupe), false)
+		send(8430, generate(20, dedupe), false)
 		extra += 20
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -247,18 +177,8 @@ tail:
 	if _, err := c.SetRules(ctx, rs); err != nil {
 		t.Fatalf("set rules: %v", err)
 	}
-	want[7]["kernel_dropped_packets"] = send(8430, gen(60, dedupe), false)
-	deadline = time.Now().Add(30 * time.Second)
-	for {
-		chans, err = c.Channels(ctx)
-		if err == nil && countersMatch(chans, want) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the rule change counters never reached %v: %+v (%v)", want, chans.Channels, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	want[7]["kernel_dropped_packets"] = send(8430, generate(60, dedupe), false)
+	waitCounters(t, "after the rule change", func() (ctl.Channels, error) { return c.Channels(ctx) }, want)
 
 	// The capture interface disappears: not ready any more.
 	if err := p.B.NS.Do(func() error {
@@ -270,8 +190,7 @@ tail:
 	}); err != nil {
 		t.Fatalf("delete interface: %v", err)
 	}
-	deadline = time.Now().Add(30 * time.Second)
-	for {
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		ok, _, err := c.Ready(ctx)
 		if err == nil && !ok {
 			break
@@ -282,7 +201,6 @@ tail:
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	stopped = true
 	if err := d.stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
@@ -306,15 +224,4 @@ tail:
 	if stored[7] != uint64(300+extra) || stored[9] != 100 || stored[8] != 0 {
 		t.Errorf("spool holds %v payloads by channel, want 7:%d 9:100", stored, 300+extra)
 	}
-}
-
-func countersMatch(chans ctl.Channels, want map[uint16]map[string]uint64) bool {
-	for _, ch := range chans.Channels {
-		for k, v := range want[ch.Number] {
-			if ch.Counters[k] != v {
-				return false
-			}
-		}
-	}
-	return len(chans.Channels) == len(want)
 }

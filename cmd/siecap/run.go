@@ -119,7 +119,8 @@ func runDaemon(cmd *cobra.Command, o runOptions) error {
 
 // reload re-reads the configuration: new rules replace the old ones
 // atomically, channels are added (with their pipelines) or no longer
-// routed. Interfaces, capture, spool and control settings need a restart.
+// routed; VLAN sub-interfaces follow the channels. Interfaces, set-up,
+// capture, spool and control settings need a restart.
 func (d *daemon) reload(o runOptions) error {
 	next, err := o.load()
 	if err != nil {
@@ -127,10 +128,10 @@ func (d *daemon) reload(o runOptions) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if fmt.Sprint(next.Interfaces, next.Capture, next.Spool, next.Control) != fmt.Sprint(d.cfg.Interfaces, d.cfg.Capture, d.cfg.Spool, d.cfg.Control) {
-		d.log.Warn("interface, capture, spool and control settings change only on restart")
+	if fmt.Sprint(next.Interfaces, next.Setup, next.Capture, next.Spool, next.Control) != fmt.Sprint(d.cfg.Interfaces, d.cfg.Setup, d.cfg.Capture, d.cfg.Spool, d.cfg.Control) {
+		d.log.Warn("interface, set-up, capture, spool and control settings change only on restart")
 	}
-	next.Interfaces, next.Capture, next.Spool, next.Control = d.cfg.Interfaces, d.cfg.Capture, d.cfg.Spool, d.cfg.Control
+	next.Interfaces, next.Setup, next.Capture, next.Spool, next.Control = d.cfg.Interfaces, d.cfg.Setup, d.cfg.Capture, d.cfg.Spool, d.cfg.Control
 	chans := make(map[uint16]*channel, len(next.Channels))
 	for _, cc := range next.Channels {
 		c := d.chans[cc.Number]
@@ -159,5 +160,10 @@ func (d *daemon) reload(o runOptions) error {
 		return err
 	}
 	d.routes.Store(newRoutes(chans))
+	// Capture runs on the parents: a sub-interface that failed to follow
+	// the channels costs no traffic, so it is reported, not refused.
+	if err := d.setup.Sync(setupVLANs(next)); err != nil {
+		d.log.Error("VLAN sub-interfaces do not follow the channels", "err", err)
+	}
 	return nil
 }

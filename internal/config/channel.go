@@ -11,7 +11,7 @@ import (
 )
 
 // channelKeys are the keys a [[channel]] table may hold.
-var channelKeys = []string{"number", "name", "vlan", "alias", "addresses", "rules", "dedupe", "dedupe_window", "operator", "group"}
+var channelKeys = []string{"number", "name", "vlan", "alias", "addresses", "rules", "dedupe", "dedupe_window", "operator", "group", "interface_address"}
 
 // channel decodes the i-th [[channel]] table; ok is false when it had an
 // error (recorded).
@@ -65,6 +65,13 @@ func (p *parser) channel(i int, m map[string]any) (Channel, bool) {
 			p.errorf(at+".dedupe_window", "want a positive duration such as \"60s\", got %q", s)
 		}
 		ch.Window = d
+	}
+	if s := p.str(m, at, "interface_address"); s != "" {
+		a, err := netip.ParsePrefix(s)
+		if err != nil {
+			p.errorf(at+".interface_address", "want an address with its prefix length such as \"10.32.204.10/24\", got %q", s)
+		}
+		ch.InterfaceAddress = a
 	}
 	ch.Operator = p.alias(m, at, "operator")
 	ch.Group = p.alias(m, at, "group")

@@ -57,11 +57,21 @@ type Config struct {
 }
 
 // Setup is what the daemon does to the SIE interfaces before capturing
-// (what Farsight's sie-update does).
+// (what Farsight's sie-update does). On stop it reverses what it changed,
+// and only that.
 type Setup struct {
+	// LinkUp brings every interface up.
+	LinkUp bool `toml:"link_up"`
 	// MTU set on every interface; 0 leaves it alone.
 	MTU int `toml:"mtu"`
-	// VLANInterfaces creates one VLAN sub-interface per channel.
+	// Promisc sets every interface's promiscuous flag (as "ip link set
+	// promisc on" does), where capture.promisc makes the capture sockets
+	// promiscuous for as long as they are open.
+	Promisc bool `toml:"promisc"`
+	// VLANInterfaces creates, on every interface, one 802.1Q VLAN
+	// sub-interface per channel with a VLAN id, named "<interface>.<vlan>"
+	// (an existing one is used as it is). The capture stays on the
+	// interfaces themselves, where the VLAN id tells the channels apart.
 	VLANInterfaces bool `toml:"vlan_interfaces"`
 }
 
@@ -136,6 +146,10 @@ type Channel struct {
 	// Operator and Group, when not zero, pass only payloads stamped with
 	// them (nmsgtool --getoperator, --getgroup).
 	Operator, Group uint32
+	// InterfaceAddress, when valid, is given to the channel's VLAN
+	// sub-interface (setup.vlan_interfaces), as sie-update gives each its
+	// address, for tools that read the channel through a UDP socket.
+	InterfaceAddress netip.Prefix
 }
 
 // Rules are a channel's payload type rules.
@@ -166,7 +180,7 @@ var demoTOML []byte
 func defaults() Config {
 	return Config{
 		LogLevel: slog.LevelInfo,
-		Setup:    Setup{MTU: 9000},
+		Setup:    Setup{LinkUp: true, MTU: 9000},
 		Capture: Capture{
 			Sockets: 2, RingSize: 64, BlockSize: 1 << 20, BlockCount: 16,
 			BlockTimeout: 10 * time.Millisecond, Promisc: true,
@@ -230,6 +244,8 @@ type parser struct {
 	// fileIndex[i] is the index in the file of c.Channels[i] (channels
 	// with errors are left out).
 	fileIndex []int
+	// badChannels counts the channels left out for their errors.
+	badChannels int
 }
 
 // errorf records a problem with key (a key path, "" for the file).
@@ -298,6 +314,8 @@ func (p *parser) parse() *Config {
 		if ch, ok := p.channel(i, m); ok {
 			c.Channels = append(c.Channels, ch)
 			p.fileIndex = append(p.fileIndex, i)
+		} else {
+			p.badChannels++
 		}
 	}
 	return &c

@@ -108,6 +108,15 @@ token_file = "/etc/siecap/token"
 				t.Errorf("got %+v", c)
 			}
 		}},
+		{"interface set-up", base + "[setup]\nlink_up = false\nmtu = 0\npromisc = true\nvlan_interfaces = true\n" +
+			"[[channel]]\nnumber = 204\ninterface_address = \"10.32.204.10/24\"\n[[channel]]\nnumber = 207\n",
+			func(t *testing.T, c *Config) {
+				want := Setup{LinkUp: false, MTU: 0, Promisc: true, VLANInterfaces: true}
+				if c.Setup != want || c.Channels[0].InterfaceAddress != netip.MustParsePrefix("10.32.204.10/24") ||
+					c.Channels[1].InterfaceAddress.IsValid() {
+					t.Errorf("setup %+v, channels %+v", c.Setup, c.Channels)
+				}
+			}},
 		{"mTLS listener", base + "[control]\ntcp = \"127.0.0.1:8443\"\ntls_cert = \"/c\"\ntls_key = \"/k\"\nclient_ca = \"/ca\"\n", func(t *testing.T, c *Config) {
 			if c.Control.ClientCA != "/ca" {
 				t.Errorf("got %+v", c.Control)
@@ -190,6 +199,23 @@ func TestParseBad(t *testing.T) {
 		{"socket open to everyone", base + "[control]\nsocket_mode = \"0666\"\n", []string{"3: control.socket_mode: "}},
 		{"no listener", base + "[control]\nsocket = \"\"\n", []string{"2: control: no listener"}},
 		{"several errors, in line order", base + "[spool]\ndir = \"relative\"\n[capture]\nsockets = 100\n", []string{"3: spool.dir", "5: capture.sockets"}},
+		{"mtu out of range", base + "[setup]\nmtu = 100\n", []string{"3: setup.mtu: 100 outside 576..65535"}},
+		{"vlan interfaces without a VLAN", base + "[setup]\nvlan_interfaces = true\n[[channel]]\nnumber = 5\nvlan = 0\naddresses = [\"10.0.0.1/1\"]\n",
+			[]string{"3: setup.vlan_interfaces: no channel has a VLAN id"}},
+		{"vlan interface name too long", "interfaces = [\"enp129s0f1np1\"]\n[setup]\nvlan_interfaces = true\n[[channel]]\nnumber = 204\n",
+			[]string{"3: setup.vlan_interfaces: enp129s0f1np1.204, VLAN 204's sub-interface on enp129s0f1np1, is longer than Linux's 15 bytes"}},
+		{"interface address without vlan interfaces", base + "[[channel]]\nnumber = 204\ninterface_address = \"10.32.204.10/24\"\n",
+			[]string{"4: channel[0].interface_address: needs setup.vlan_interfaces = true"}},
+		{"interface address not a prefix", base + "[setup]\nvlan_interfaces = true\n[[channel]]\nnumber = 204\ninterface_address = \"10.32.204.10\"\n",
+			[]string{"6: channel[0].interface_address: want an address with its prefix length"}},
+		{"interface address on an address-only channel", base + "[setup]\nvlan_interfaces = true\n[[channel]]\nnumber = 1\n[[channel]]\nnumber = 2\nvlan = 0\n" +
+			"addresses = [\"10.0.0.1/1\"]\ninterface_address = \"10.0.0.2/24\"\n",
+			[]string{"10: channel[1].interface_address: channel 2 has no VLAN id"}},
+		{"interface address with two interfaces", "interfaces = [\"eth1\", \"eth2\"]\n[setup]\nvlan_interfaces = true\n[[channel]]\nnumber = 204\ninterface_address = \"10.32.204.10/24\"\n",
+			[]string{"6: channel[0].interface_address: the channel has a sub-interface on each of the 2 interfaces"}},
+		{"interface address twice", base + "[setup]\nvlan_interfaces = true\n[[channel]]\nnumber = 1\ninterface_address = \"10.0.0.2/24\"\n" +
+			"[[channel]]\nnumber = 2\ninterface_address = \"10.0.0.2/16\"\n",
+			[]string{"9: channel[1].interface_address: 10.0.0.2 is also channel[0]'s"}},
 		{"channel not an array of tables", base + "channel = 5\n", []string{"2: channel: "}},
 	}
 	for _, tt := range tests {
@@ -252,12 +278,13 @@ func TestOverrides(t *testing.T) {
 		{"flags over environment", []string{"SIECAP_SPOOL_DIR=/from/env"}, map[string]string{"spool.dir": "/from/flag"},
 			func(c *Config) bool { return c.Spool.Dir == "/from/flag" }},
 		{"every kind", []string{"SIECAP_INTERFACES=eth2, eth3", "SIECAP_CAPTURE_PROMISC=false", "SIECAP_CAPTURE_BLOCK_SIZE=8MiB",
-			"SIECAP_SPOOL_MAX_AGE=2h", "SIECAP_CONTROL_SOCKET_MODE=0600", "SIECAP_CAPTURE_FILTER=xdp", "SIECAP_SPOOL_NODE_ID=7"},
+			"SIECAP_SPOOL_MAX_AGE=2h", "SIECAP_CONTROL_SOCKET_MODE=0600", "SIECAP_CAPTURE_FILTER=xdp", "SIECAP_SPOOL_NODE_ID=7",
+			"SIECAP_SETUP_PROMISC=true", "SIECAP_SETUP_LINK_UP=false"},
 			map[string]string{"log_level": "error"},
 			func(c *Config) bool {
 				return reflect.DeepEqual(c.Interfaces, []string{"eth2", "eth3"}) && !c.Capture.Promisc && c.Capture.BlockSize == 8<<20 &&
 					c.Spool.MaxAge == 2*time.Hour && c.Control.SocketMode == 0o600 && c.Capture.Filter == FilterXDP &&
-					c.Spool.NodeID == 7 && c.LogLevel == slog.LevelError
+					c.Spool.NodeID == 7 && c.LogLevel == slog.LevelError && c.Setup.Promisc && !c.Setup.LinkUp
 			}},
 	}
 	for _, tt := range tests {

@@ -42,4 +42,12 @@
 // file with "alias = \"ch204\"". Rules pass all, drop all, or allow or deny
 // a list of message types written "vendor" (every type of the vendor) or
 // "vendor:type", by name ("SIE:dnsdedupe") or number ("2:3").
+//
+// # Interface set-up
+//
+// [setup] says what the daemon does to the interfaces before capturing,
+// as Farsight's sie-update does: bring them up (link_up), set their MTU
+// (mtu, 9000 by default), set them promiscuous (promisc), and with
+// vlan_interfaces one VLAN sub-interface "<interface>.<vlan>" per channel
+// with a VLAN id, given the channel's interface_address if it has one.
 package config

@@ -18,6 +18,7 @@ type fileChannel struct {
 	DedupeWindow string   `toml:"dedupe_window"`
 	Operator     uint32   `toml:"operator"`
 	Group        uint32   `toml:"group"`
+	Interface    string   `toml:"interface_address,omitempty"`
 	Rules        struct {
 		Action Action   `toml:"action"`
 		Types  []string `toml:"types,omitempty"`
@@ -47,6 +48,9 @@ func (c *Config) TOML() []byte {
 		}
 		for _, a := range ch.Addresses {
 			fc.Addresses = append(fc.Addresses, a.Addr().String()+"/"+strconv.Itoa(int(a.Port())))
+		}
+		if ch.InterfaceAddress.IsValid() {
+			fc.Interface = ch.InterfaceAddress.String()
 		}
 		fc.Rules.Action = ch.Rules.Action
 		for _, t := range ch.Rules.Types {

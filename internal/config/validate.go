@@ -34,9 +34,6 @@ func (p *parser) validate(c *Config) {
 		}
 		seenIf[name] = true
 	}
-	if c.Setup.MTU != 0 && (c.Setup.MTU < 576 || c.Setup.MTU > 65535) {
-		p.errorf("setup.mtu", "%d outside 576..65535 (or 0 to leave it alone)", c.Setup.MTU)
-	}
 	p.validateCapture(&c.Capture)
 	p.validateSpool(&c.Spool)
 	p.validateControl(&c.Control)
@@ -66,6 +63,53 @@ func (p *parser) validate(c *Config) {
 		if ch.VLAN == 0 && len(ch.Addresses) == 0 {
 			p.errorf(at, "channel %d has neither a VLAN id nor addresses", ch.Number)
 		}
+	}
+	p.validateSetup(c)
+}
+
+// maxIfName is Linux's limit on interface names (IFNAMSIZ - 1).
+const maxIfName = 15
+
+// validateSetup checks the interface set-up against the interfaces and
+// the channels.
+func (p *parser) validateSetup(c *Config) {
+	s := c.Setup
+	if s.MTU != 0 && (s.MTU < 576 || s.MTU > 65535) {
+		p.errorf("setup.mtu", "%d outside 576..65535 (or 0 to leave it alone)", s.MTU)
+	}
+	if s.VLANInterfaces {
+		if p.badChannels == 0 && !slices.ContainsFunc(c.Channels, func(ch Channel) bool { return ch.VLAN != 0 }) {
+			p.errorf("setup.vlan_interfaces", "no channel has a VLAN id, so there is no sub-interface to create")
+		}
+		for _, ifname := range c.Interfaces {
+			for _, ch := range c.Channels {
+				if name := ifname + "." + strconv.Itoa(int(ch.VLAN)); ch.VLAN != 0 && len(name) > maxIfName {
+					p.errorf("setup.vlan_interfaces", "%s, VLAN %d's sub-interface on %s, is longer than Linux's %d bytes", name, ch.VLAN, ifname, maxIfName)
+					break
+				}
+			}
+		}
+	}
+	seen := map[netip.Addr]int{}
+	for i := range c.Channels {
+		ch := &c.Channels[i]
+		a := ch.InterfaceAddress
+		if !a.IsValid() {
+			continue
+		}
+		at := p.channelKey(i) + ".interface_address"
+		switch {
+		case !s.VLANInterfaces:
+			p.errorf(at, "needs setup.vlan_interfaces = true: it is the address of the channel's VLAN sub-interface")
+		case ch.VLAN == 0:
+			p.errorf(at, "channel %d has no VLAN id, so no VLAN sub-interface", ch.Number)
+		case len(c.Interfaces) != 1:
+			p.errorf(at, "the channel has a sub-interface on each of the %d interfaces: an address needs exactly one", len(c.Interfaces))
+		}
+		if j, dup := seen[a.Addr()]; dup {
+			p.errorf(at, "%s is also %s's", a.Addr(), p.channelKey(j))
+		}
+		seen[a.Addr()] = i
 	}
 }
 

@@ -134,11 +134,13 @@ type RuleSet struct {
 
 // ChannelRule is one channel's rule: pass, drop, allow or deny, with the
 // message types ("SIE:dnsdedupe", "SIE", "2:3") allow passes or deny
-// drops.
+// drops. CountPayloads makes the kernel count every payload of the
+// channel's containers.
 type ChannelRule struct {
-	Channel uint16   `json:"channel"`
-	Action  string   `json:"action"`
-	Types   []string `json:"types,omitempty"`
+	Channel       uint16   `json:"channel"`
+	Action        string   `json:"action"`
+	Types         []string `json:"types,omitempty"`
+	CountPayloads bool     `json:"count_payloads,omitempty"`
 }
 
 // SpoolInfo is the spool's state.

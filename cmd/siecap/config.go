@@ -117,7 +117,7 @@ func controlOptions(c *config.Config, log *slog.Logger) ctl.Options {
 func ruleSet(c *config.Config) ctl.RuleSet {
 	rs := ctl.RuleSet{Channels: make([]ctl.ChannelRule, 0, len(c.Channels))}
 	for _, ch := range c.Channels {
-		r := ctl.ChannelRule{Channel: ch.Number, Action: ch.Rules.Action.String()}
+		r := ctl.ChannelRule{Channel: ch.Number, Action: ch.Rules.Action.String(), CountPayloads: ch.Rules.CountPayloads}
 		for _, t := range ch.Rules.Types {
 			r.Types = append(r.Types, t.String())
 		}
@@ -132,7 +132,7 @@ func ruleSet(c *config.Config) ctl.RuleSet {
 func configRules(rs ctl.RuleSet) (map[uint16]config.Rules, error) {
 	out := make(map[uint16]config.Rules, len(rs.Channels))
 	for i, r := range rs.Channels {
-		var cr config.Rules
+		cr := config.Rules{CountPayloads: r.CountPayloads}
 		if err := cr.Action.UnmarshalText([]byte(r.Action)); err != nil {
 			return nil, &ctl.InvalidError{Field: fmt.Sprintf("channels[%d].action", i), Msg: err.Error()}
 		}

@@ -26,7 +26,7 @@ func filterConfig(cfg *config.Config) bpf.Config {
 }
 
 func kernelRule(r config.Rules) bpf.Rule {
-	rule := bpf.Rule{}
+	rule := bpf.Rule{CountPayloads: r.CountPayloads}
 	switch r.Action {
 	case config.PassAll:
 		rule.Action = bpf.PassAll

@@ -90,9 +90,16 @@ func (p *parser) rules(m map[string]any, at string) Rules {
 	var r Rules
 	nerr := len(p.errs)
 	for _, k := range sortedKeys(m) {
-		if k != "action" && k != "types" {
+		if k != "action" && k != "types" && k != "count_payloads" {
 			p.errorf(at+"."+k, "unknown key")
 		}
+	}
+	if v, set := m["count_payloads"]; set {
+		b, isBool := v.(bool)
+		if !isBool {
+			p.errorf(at+".count_payloads", "want true or false")
+		}
+		r.CountPayloads = b
 	}
 	if s := p.str(m, at, "action"); s != "" {
 		if err := r.Action.UnmarshalText([]byte(s)); err != nil {

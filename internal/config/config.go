@@ -157,6 +157,11 @@ type Rules struct {
 	Action Action
 	// Types lists what Allow passes or Deny drops, sorted, no duplicates.
 	Types []TypeRef
+	// CountPayloads makes the kernel filter count every payload of the
+	// channel's containers (bpf.Rule.CountPayloads), so that its payload
+	// counters are exact also for a drop or pass channel, at the cost of
+	// walking every container.
+	CountPayloads bool
 }
 
 // Default returns the built-in demonstration configuration (demo.toml): the

@@ -84,6 +84,12 @@ func TestParseGood(t *testing.T) {
 					t.Errorf("got %+v, want rules %+v", ch, want)
 				}
 			}},
+		{"a drop rule counting payloads in the kernel", base + "[[channel]]\nnumber = 208\nrules = { action = \"drop\", count_payloads = true }\n",
+			func(t *testing.T, c *Config) {
+				if r := c.Channels[0].Rules; r.Action != DropAll || !r.CountPayloads {
+					t.Errorf("rules %+v, want drop counting payloads", r)
+				}
+			}},
 		{"sizes, durations, enums, mode", base + `log_level = "debug"
 [capture]
 block_size = "1 MiB"
@@ -189,6 +195,7 @@ func TestParseBad(t *testing.T) {
 		{"deny with an empty list", base + "[[channel]]\nnumber = 1\nrules = { action = \"deny\", types = [] }\n", []string{"4: channel[0].rules.types: deny needs at least one type"}},
 		{"drop with types", base + "[[channel]]\nnumber = 1\n[channel.rules]\naction = \"drop\"\ntypes = [\"SIE\"]\n", []string{"6: channel[0].rules.types: "}},
 		{"bad action", base + "[[channel]]\nnumber = 1\n[channel.rules]\naction = \"reject\"\n", []string{"5: channel[0].rules.action: ", "want pass, drop, allow, deny"}},
+		{"count_payloads not a boolean", base + "[[channel]]\nnumber = 1\nrules = { action = \"drop\", count_payloads = 1 }\n", []string{"4: channel[0].rules.count_payloads: want true or false"}},
 		{"bad dedupe", base + "[[channel]]\nnumber = 1\ndedupe = \"rr\"\n", []string{"4: channel[0].dedupe: "}},
 		{"bad window", base + "[[channel]]\nnumber = 1\ndedupe_window = \"-1s\"\n", []string{"4: channel[0].dedupe_window: "}},
 		{"wrong type in a channel", base + "[[channel]]\nnumber = \"1\"\n", []string{"3: channel[0].number: want an integer, got a string"}},
@@ -356,6 +363,9 @@ func TestDefault(t *testing.T) {
 		switch ch.Rules.Action {
 		case DropAll:
 			dropped++
+			if !ch.Rules.CountPayloads {
+				t.Errorf("channel %d is dropped without counting its payloads", n)
+			}
 		case Deny:
 			filtered++
 			if len(ch.Rules.Types) != 1 || ch.Rules.Types[0].AnyType {

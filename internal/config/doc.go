@@ -42,6 +42,10 @@
 // file with "alias = \"ch204\"". Rules pass all, drop all, or allow or deny
 // a list of message types written "vendor" (every type of the vendor) or
 // "vendor:type", by name ("SIE:dnsdedupe") or number ("2:3").
+// "count_payloads = true" in a channel's rules makes the kernel filter count
+// every payload of the channel's containers, so that its payload counters
+// are exact also where it passes or drops whole containers without reading
+// them (it then walks every container).
 //
 // # Interface set-up
 //

@@ -22,6 +22,7 @@ type fileChannel struct {
 	Rules        struct {
 		Action Action   `toml:"action"`
 		Types  []string `toml:"types,omitempty"`
+		Count  bool     `toml:"count_payloads,omitempty"`
 	} `toml:"rules"`
 }
 
@@ -52,7 +53,7 @@ func (c *Config) TOML() []byte {
 		if ch.InterfaceAddress.IsValid() {
 			fc.Interface = ch.InterfaceAddress.String()
 		}
-		fc.Rules.Action = ch.Rules.Action
+		fc.Rules.Action, fc.Rules.Count = ch.Rules.Action, ch.Rules.CountPayloads
 		for _, t := range ch.Rules.Types {
 			fc.Rules.Types = append(fc.Rules.Types, t.String())
 		}

@@ -116,9 +116,11 @@ bench-codec: bench-data ## measure siecap dump against the nmsgtool figures (pay
 bench-ingest: bench-data ## siecap ingest: payloads per CPU-second, stored bytes against dump -z -w, rrset rate
 	BIN=$(BIN) BENCH_DIR=$(BENCH_DIR) bash pipeline/bench-ingest.sh
 
+DEMO_SECONDS ?= 30
+
 .PHONY: demo
-demo: deps build ## run siecap's main job on its built-in default
-	$(BIN) dump --sample --pres --stats
+demo: deps build ## the appliance on its built-in configuration in a namespace lab, fed for DEMO_SECONDS (30), every payload reconciled (root)
+	$(BIN) demo --seconds $(DEMO_SECONDS)
 
 .PHONY: clean
 clean: ## remove build output

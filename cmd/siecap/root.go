@@ -45,7 +45,7 @@ and ships it home. This binary is the daemon, its CLI and the NMSG tools.`,
 			profile.Close()
 		}
 	}
-	root.AddCommand(newDumpCommand(), newVersionCommand(), newBenchdataCommand(), newIngestCommand(), newSpoolCommand(), newLabCommand(), newGenCommand(), newReplayCommand(), newConfigCommand(), newRunCommand())
+	root.AddCommand(newDumpCommand(), newVersionCommand(), newBenchdataCommand(), newIngestCommand(), newSpoolCommand(), newLabCommand(), newGenCommand(), newReplayCommand(), newConfigCommand(), newRunCommand(), newDemoCommand())
 	addClientCommands(root)
 	return root
 }

@@ -267,8 +267,8 @@ func (d *demo) startDaemon(ctx context.Context) error {
 	}
 	defer log.Close() // the child has its own descriptor
 	iface := d.lab.Names.SIELink
-	d.say("SIECAP_INTERFACES=%s siecap run --builtin --spool-dir %s --socket %s  (in netns %s; log %s)",
-		iface, d.spoolDir, d.sock, d.lab.Names.ApplianceNS, log.Name())
+	d.say("SIECAP_INTERFACES=%s siecap run --builtin --spool-dir %s --socket %s", iface, d.spoolDir, d.sock)
+	d.say("  in netns %s, logging to %s", d.lab.Names.ApplianceNS, log.Name())
 	d.daemon, err = d.start("daemon", d.lab.Appliance, []string{config.EnvName("interfaces") + "=" + iface}, log, log,
 		"run", "--builtin", "--spool-dir", d.spoolDir, "--socket", d.sock, "--ready-file", d.readyFile)
 	if err != nil {
@@ -309,6 +309,9 @@ func describeChannel(c config.Channel) string {
 	var rule string
 	switch c.Rules.Action {
 	case config.DropAll:
+		if c.Rules.CountPayloads {
+			return "dropped in the kernel, which counts the payloads it drops"
+		}
 		return "dropped in the kernel"
 	case config.Deny, config.Allow:
 		names := make([]string, len(c.Rules.Types))

@@ -126,7 +126,7 @@ func (r *report) print(w io.Writer) tally {
 
 	fmt.Fprintf(w, "\nper channel, in payloads (kernel packets and decode rejects in their own units):\n")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "channel\tsent\tkernel-dropped\t(packets)\topaque-pkts\tcaptured\trejected\tfiltered\tdeduped\tlost\tstored\t(daemon)\tunaccounted\t")
+	fmt.Fprintln(tw, "channel\tsent\tkernel-dropped\tkernel-dropped-pkts\tkernel-opaque-pkts\tcaptured\trejected\tfiltered\tdeduped\tlost\tstored\tdaemon-stored\tunaccounted\t")
 	sent := map[uint16]uint64{}
 	for _, c := range r.feed.Channels {
 		sent[uint16(c.Channel)] = c.Payloads

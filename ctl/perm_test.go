@@ -3,13 +3,14 @@ package ctl
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/siecap/siecap/internal/testutil"
 )
 
 // dialEnv makes the test binary a client that only dials a unix socket:
@@ -47,12 +48,7 @@ func TestUnixSocketOtherUser(t *testing.T) {
 		}
 	}
 	// A copy of the test binary that the other user can run.
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "dial")
-	copyFile(t, self, bin)
+	bin := testutil.CopyTestBinary(t, dir, "dial")
 	sock := filepath.Join(dir, "run", "siecap.sock")
 	s := startServer(t, newFakeDaemon().backend(), Options{Socket: sock})
 	if err := os.Chmod(filepath.Dir(sock), 0o755); err != nil {
@@ -83,24 +79,5 @@ func TestUnixSocketOtherUser(t *testing.T) {
 	}
 	if code := dial(); code != 0 {
 		t.Errorf("a member of the socket's group could not connect (exit %d)", code)
-	}
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	src, err := os.Open(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
 	}
 }

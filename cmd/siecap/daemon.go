@@ -10,9 +10,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/siecap/siecap/bpf"
 	"github.com/siecap/siecap/capture"
 	"github.com/siecap/siecap/ctl"
+	"github.com/siecap/siecap/internal/caps"
 	"github.com/siecap/siecap/internal/config"
 	"github.com/siecap/siecap/internal/netprobe"
 	"github.com/siecap/siecap/internal/netsetup"
@@ -162,6 +165,9 @@ func (d *daemon) start() (err error) {
 		}
 	}()
 	cfg := d.cfg
+	if err := checkPrivileges(cfg); err != nil {
+		return err
+	}
 	if err := netprobe.Check(); err != nil {
 		return err
 	}
@@ -224,6 +230,9 @@ func (d *daemon) start() (err error) {
 func (d *daemon) loadFilter() error {
 	f, err := bpf.Load(bpf.Options{})
 	if err != nil {
+		if (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)) && !caps.Has(caps.Perfmon) && !caps.Has(caps.SysAdmin) {
+			return fmt.Errorf("load kernel filter: refused without %s, which the BPF verifier's Spectre v1 rules want for the filter's pointer arithmetic (grant it, or set capture.filter = \"off\"): %w", caps.Perfmon, err)
+		}
 		return fmt.Errorf("load kernel filter: %w", err)
 	}
 	d.filter = f
@@ -315,10 +324,11 @@ func (h *socketHandler) Idle(now time.Time) {
 	}
 }
 
-// stop drains and closes everything (once) in reverse order: capture first (so
-// no reader runs), then the readers' last batches, the pipelines, the
-// kernel filter, the interface set-up, the spool (which seals) and the
-// control API.
+// stop drains and closes everything (once) in reverse order: the control
+// API first (no request reads what is closed after it), capture (so no
+// reader runs), then the readers' last batches, the pipelines, the kernel
+// filter, the interface set-up and the spool (which seals). It logs every
+// channel's final counters.
 func (d *daemon) stop() error {
 	d.stopOnce.Do(func() { d.stopErr = d.shutdown() })
 	return d.stopErr
@@ -326,6 +336,11 @@ func (d *daemon) stop() error {
 
 func (d *daemon) shutdown() error {
 	var errs []error
+	if d.srv != nil {
+		if err := d.srv.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stop control API: %w", err))
+		}
+	}
 	for _, ifc := range d.ifaces {
 		if ifc.cap != nil {
 			if err := ifc.cap.Close(); err != nil {
@@ -347,11 +362,14 @@ func (d *daemon) shutdown() error {
 			errs = append(errs, fmt.Errorf("stop pipeline of channel %d: %w", c.cfg.Number, err))
 		}
 	}
+	d.mu.Lock()
 	if d.filter != nil {
 		if err := d.filter.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close kernel filter: %w", err))
 		}
+		d.filter = nil
 	}
+	d.mu.Unlock()
 	// The filter is detached: the interfaces can go back as they were.
 	if d.setup != nil {
 		if err := d.setup.Undo(); err != nil {
@@ -362,10 +380,11 @@ func (d *daemon) shutdown() error {
 		if err := d.sp.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close spool: %w", err))
 		}
-	}
-	if d.srv != nil {
-		if err := d.srv.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("stop control API: %w", err))
+		// Sealed: what the pipelines count as stored now is durable.
+		for _, c := range all {
+			st := c.pipe.Stats()
+			d.log.Info("channel drained", "channel", c.cfg.Number, "captured", st.Payloads, "filtered", st.Filtered,
+				"deduped", st.Deduped, "stored", st.Stored, "lost", st.Dropped+st.Failed)
 		}
 	}
 	return errors.Join(errs...)

@@ -12,7 +12,6 @@ import (
 	"github.com/siecap/siecap/ctl"
 	"github.com/siecap/siecap/lab/synth"
 	"github.com/siecap/siecap/nmsg"
-	"github.com/siecap/siecap/spool"
 )
 
 // TestDaemonEndToEnd runs the daemon on the appliance end of a veth pair:
@@ -205,22 +204,7 @@ tail:
 		t.Fatalf("stop: %v", err)
 	}
 	// Everything stored is in the spool, sealed.
-	r, err := spool.OpenReader(filepath.Join(dir, "spool"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	segs, err := r.Segments()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored := map[uint32]uint64{}
-	for _, s := range segs {
-		if s.State.String() != "sealed" {
-			t.Errorf("segment %s is %s after stop", s.ID, s.State)
-		}
-		stored[s.ID.Channel] += s.Payloads
-	}
+	stored := spooledPayloads(t, filepath.Join(dir, "spool"))
 	if stored[7] != uint64(300+extra) || stored[9] != 100 || stored[8] != 0 {
 		t.Errorf("spool holds %v payloads by channel, want 7:%d 9:100", stored, 300+extra)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/siecap/siecap/internal/testutil"
 	"github.com/siecap/siecap/lab"
 	"github.com/siecap/siecap/nmsg"
+	"github.com/siecap/siecap/spool"
 )
 
 // vethPair builds a veth pair at mtu between two test namespaces, with
@@ -138,4 +139,27 @@ func countersMatch(chans ctl.Channels, want map[uint16]map[string]uint64) bool {
 		}
 	}
 	return len(chans.Channels) == len(want)
+}
+
+// spooledPayloads returns the payloads a closed spool holds per channel,
+// failing the test if a segment is not sealed.
+func spooledPayloads(t *testing.T, dir string) map[uint32]uint64 {
+	t.Helper()
+	r, err := spool.OpenReader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	segs, err := r.Segments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[uint32]uint64{}
+	for _, s := range segs {
+		if s.State.String() != "sealed" {
+			t.Errorf("segment %s is %s after stop", s.ID, s.State)
+		}
+		stored[s.ID.Channel] += s.Payloads
+	}
+	return stored
 }

@@ -123,8 +123,9 @@ func feedPayloads(t *testing.T, l *lab.Lab, channels []int, datagrams uint64) ma
 	return sent
 }
 
-func daemonConfig(t *testing.T, iface, extra string) string {
-	dir := t.TempDir()
+// daemonConfig is a configuration capturing iface with one socket, its
+// spool and control socket in dir, followed by extra.
+func daemonConfig(iface, dir, extra string) string {
 	return fmt.Sprintf(`interfaces = [%q]
 [capture]
 sockets = 1
@@ -149,7 +150,7 @@ func TestDaemonVLANSubinterfaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := netip.MustParsePrefix("198.18.204.3/24")
-	d, err := startDaemon(t, l.Appliance, daemonConfig(t, l.SIE.Link, fmt.Sprintf(`[setup]
+	d, err := startDaemon(t, l.Appliance, daemonConfig(l.SIE.Link, t.TempDir(), fmt.Sprintf(`[setup]
 vlan_interfaces = true
 [[channel]]
 number = 202
@@ -210,13 +211,13 @@ func TestDaemonCaptureOnVLANSubinterface(t *testing.T) {
 	if err := nl.LinkSetUp(vl); err != nil {
 		t.Fatal(err)
 	}
-	_, err := startDaemon(t, l.Appliance, daemonConfig(t, sub, "[[channel]]\nnumber = 204\n"))
+	_, err := startDaemon(t, l.Appliance, daemonConfig(sub, t.TempDir(), "[[channel]]\nnumber = 204\n"))
 	if err == nil || !strings.Contains(err.Error(), "capture on "+l.SIE.Link+" instead") {
 		t.Fatalf("capture on %s with a VLAN-only channel: %v, want a refusal naming %s", sub, err, l.SIE.Link)
 	}
 	t.Logf("refused: %v", err)
 
-	d, err := startDaemon(t, l.Appliance, daemonConfig(t, sub, fmt.Sprintf("[[channel]]\nnumber = 204\ndedupe = \"none\"\naddresses = [\"%s/%d\"]\n",
+	d, err := startDaemon(t, l.Appliance, daemonConfig(sub, t.TempDir(), fmt.Sprintf("[[channel]]\nnumber = 204\ndedupe = \"none\"\naddresses = [\"%s/%d\"]\n",
 		lab.ChannelBroadcast(204), lab.ChannelPort)))
 	if err != nil {
 		t.Fatalf("start daemon on %s: %v", sub, err)

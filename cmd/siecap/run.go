@@ -35,7 +35,12 @@ spool, and serves the control API.
 
 SIGHUP re-reads the configuration and replaces rules and channels without
 stopping the capture; SIGTERM or SIGINT drains the rings, seals the spool and
-exits. It tells systemd when it is ready (Type=notify).`,
+exits. It tells systemd when it is ready (Type=notify).
+
+As a user other than root it needs CAP_NET_RAW, CAP_NET_ADMIN and CAP_BPF
+(packaging/systemd/siecap.service grants them) and names any it lacks; the
+kernel filter's programs pass the BPF verifier only with CAP_PERFMON as
+well, without which it filters in user space and says so.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDaemon(cmd, o)

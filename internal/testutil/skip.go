@@ -7,51 +7,37 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/siecap/siecap/internal/caps"
 	"github.com/siecap/siecap/internal/netprobe"
 )
 
 // Capability numbers from linux/capability.h.
 const (
-	CapNetAdmin = 12
-	CapNetRaw   = 13
-	CapSysAdmin = 21
-	CapBPF      = 39
-	CapPerfmon  = 38
+	CapNetAdmin = int(caps.NetAdmin)
+	CapNetRaw   = int(caps.NetRaw)
+	CapSysAdmin = int(caps.SysAdmin)
+	CapBPF      = int(caps.BPF)
+	CapPerfmon  = int(caps.Perfmon)
 )
 
-var capNames = map[int]string{
-	CapNetAdmin: "CAP_NET_ADMIN",
-	CapNetRaw:   "CAP_NET_RAW",
-	CapSysAdmin: "CAP_SYS_ADMIN",
-	CapBPF:      "CAP_BPF",
-	CapPerfmon:  "CAP_PERFMON",
-}
-
 // HasCap reports whether the process holds capability c in its effective set.
-func HasCap(c int) bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return false
-	}
-	return data[c/32].Effective&(1<<(uint(c)%32)) != 0
-}
+func HasCap(c int) bool { return caps.Has(caps.Cap(c)) }
 
 // RequireCaps skips t, naming the first missing capability, unless the
 // process holds every capability in caps. With CAP_NET_RAW or
 // CAP_SYS_ADMIN among them it also requires working kernel networking
 // (RequireNetworking).
-func RequireCaps(t testing.TB, caps ...int) {
+func RequireCaps(t testing.TB, need ...int) {
 	t.Helper()
-	for _, c := range caps {
+	for _, c := range need {
 		if !HasCap(c) {
-			t.Skipf("missing privilege %s (run as root)", capNames[c])
+			t.Skipf("missing privilege %s (run as root)", caps.Cap(c))
 		}
 	}
 	// Tests that need CAP_NET_RAW or CAP_SYS_ADMIN build namespaces and
 	// sockets: on a wedged kernel their first netlink request would block
 	// forever.
-	for _, c := range caps {
+	for _, c := range need {
 		if c == CapNetRaw || c == CapSysAdmin {
 			RequireNetworking(t)
 			return

@@ -1,0 +1,35 @@
+package caps
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestEffectiveMatchesProc compares capget's answer with the CapEff line
+// the kernel prints in /proc/self/status.
+func TestEffectiveMatchesProc(t *testing.T) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skipf("no /proc/self/status: %v", err)
+	}
+	var want uint64
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			if want, err = strconv.ParseUint(strings.TrimSpace(v), 16, 64); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := Effective()
+	if err != nil || got != want {
+		t.Fatalf("Effective() = %#x, %v; /proc says %#x", got, err, want)
+	}
+	if Has(NetRaw) != (want&(1<<13) != 0) {
+		t.Error("Has(NetRaw) disagrees with CapEff")
+	}
+	if NetRaw.String() != "CAP_NET_RAW" || Cap(63).String() != "capability 63" {
+		t.Errorf("names: %s, %s", NetRaw, Cap(63))
+	}
+}

@@ -80,11 +80,20 @@ func (w *Writer) Containers() uint64 { return w.containers + w.fragments }
 // Write adds p to the open container, writing the container first when p
 // would not fit.
 func (w *Writer) Write(p *Payload) error {
-	c := p.cached()
-	var npLen int
-	if c != nil {
-		npLen = len(c.raw)
-	} else {
+	if c := p.cached(); c != nil {
+		if c.hasCRC {
+			return w.add(c.raw, nil, bits.ReverseBytes32(c.crc))
+		}
+		return w.add(c.raw, nil, WireCRC(p.Message))
+	}
+	return w.add(nil, p, WireCRC(p.Message))
+}
+
+// add adds one payload, serialized (raw) or to serialize (p), whose
+// message has the wire CRC wcrc.
+func (w *Writer) add(raw []byte, p *Payload, wcrc uint32) error {
+	npLen := len(raw)
+	if p != nil {
 		npLen = payloadSize(p)
 	}
 	// libnmsg nmsg_container_add: a container that holds something is
@@ -100,16 +109,12 @@ func (w *Writer) Write(p *Payload) error {
 	}
 	w.buf = append(w.buf, byte(fieldPayloads<<3|protowire.BytesType))
 	w.buf = protowire.AppendVarint(w.buf, uint64(npLen))
-	if c != nil {
-		w.buf = append(w.buf, c.raw...)
-	} else {
+	if p != nil {
 		w.buf = AppendPayload(w.buf, p)
-	}
-	if c != nil && c.hasCRC {
-		w.crcs = append(w.crcs, bits.ReverseBytes32(c.crc))
 	} else {
-		w.crcs = append(w.crcs, WireCRC(p.Message))
+		w.buf = append(w.buf, raw...)
 	}
+	w.crcs = append(w.crcs, wcrc)
 	w.estsz += npLen + 2 + 6
 	if npLen >= 1<<7 {
 		w.estsz++

@@ -7,12 +7,20 @@ import (
 	"github.com/siecap/siecap/nmsg"
 )
 
-// item is one payload in a Batch: its envelope, where its message lies in
+// item is one payload in a Batch: its envelope, where its bytes lie in
 // Batch.data, its content hash and the channel clock when it was read.
+// A payload the decoder read is carried in its wire form (the serialized
+// NmsgPayload and the CRC-32C of its message), so that the shard writes it
+// into its container as it came, without serializing or checksumming it
+// again; an RRset observation (or a payload built by a caller) carries
+// its message, and the shard serializes it.
 type item struct {
 	vid, msgtype, nsec      uint32
 	source, operator, group uint32
-	off, n                  uint32
+	off, n                  uint32 // the bytes in Batch.data: the wire form, or the message
+	msgLen                  uint32 // length of the message
+	crc                     uint32 // wire form: CRC-32C of the message
+	wire                    bool   // the bytes are the wire form
 	hasMsg                  bool
 	rrset                   bool // an RRset observation (rrset mode), not a payload read
 	sec                     int64
@@ -37,13 +45,17 @@ func putBatch(b *Batch) {
 	batchPool.Put(b)
 }
 
-// payload fills p with the i-th payload; p.Message aliases the batch.
-func (b *Batch) payload(i int, p *nmsg.Payload) {
-	it := &b.items[i]
+// bytes returns the item's bytes (its wire form or its message); they
+// alias the batch.
+func (b *Batch) bytes(it *item) []byte { return b.data[it.off : it.off+it.n : it.off+it.n] }
+
+// payload fills p with item it, which must not be in wire form;
+// p.Message aliases the batch.
+func (b *Batch) payload(it *item, p *nmsg.Payload) {
 	*p = nmsg.Payload{Vid: it.vid, Msgtype: it.msgtype, TimeSec: it.sec, TimeNsec: it.nsec,
 		Source: it.source, Operator: it.operator, Group: it.group, HasMessage: it.hasMsg}
 	if it.n > 0 {
-		p.Message = b.data[it.off : it.off+it.n : it.off+it.n]
+		p.Message = b.bytes(it)
 	}
 }
 

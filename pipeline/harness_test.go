@@ -54,31 +54,13 @@ func runPipeline(t testing.TB, cfg Config, feed func(r *Reader)) (Stats, []store
 // readBack reads channel ch of the spool in dir.
 func readBack(t testing.TB, dir string, ch uint32) []stored {
 	t.Helper()
-	rd, err := spool.OpenReader(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Close()
-	dec, err := spool.NewDecoder(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Close()
 	counts := map[posKey]uint64{}
 	var out []stored
 	var where []posKey
-	it := rd.Records(ch, time.Time{}, time.Time{})
-	defer it.Close()
-	for it.Next() {
-		rec := it.Record()
-		seg, off := it.Position()
+	eachRecord(t, dir, ch, func(rec spool.Record, seg spool.SegmentID, off int64, data []byte) {
 		if err := ParseCounts(rec.Meta, func(c Count) {
 			counts[posKey{c.Segment, c.Offset, c.Index}] += c.Duplicates
 		}); err != nil {
-			t.Fatal(err)
-		}
-		data, err := dec.Decode(rec)
-		if err != nil {
 			t.Fatal(err)
 		}
 		nr := nmsg.NewReader(bytes.NewReader(data))
@@ -97,10 +79,7 @@ func readBack(t testing.TB, dir string, ch uint32) []stored {
 		if n != rec.Payloads {
 			t.Fatalf("record at %s+%d holds %d payloads, says %d", seg, off, n, rec.Payloads)
 		}
-	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
+	})
 	for i := range out {
 		out[i].dups = counts[where[i]]
 		delete(counts, where[i])
@@ -109,6 +88,36 @@ func readBack(t testing.TB, dir string, ch uint32) []stored {
 		t.Fatalf("%d counts point at no payload: %v", len(counts), counts)
 	}
 	return out
+}
+
+// eachRecord calls fn with every record of channel ch in the spool in
+// dir, its position and its decompressed containers.
+func eachRecord(t testing.TB, dir string, ch uint32, fn func(rec spool.Record, seg spool.SegmentID, off int64, data []byte)) {
+	t.Helper()
+	rd, err := spool.OpenReader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	dec, err := spool.NewDecoder(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	it := rd.Records(ch, time.Time{}, time.Time{})
+	defer it.Close()
+	for it.Next() {
+		rec := it.Record()
+		seg, off := it.Position()
+		data, err := dec.Decode(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(*rec, seg, off, data)
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // feedFile reads an NMSG file into r.

@@ -123,7 +123,8 @@ func (r *Reader) Add(p *nmsg.Payload) {
 	}
 }
 
-// add copies one payload with message msg into the batch of its shard.
+// add copies one payload with message msg into the batch of its shard:
+// its wire form when the decoder kept it (see item), else its fields.
 func (r *Reader) add(p *nmsg.Payload, msg []byte, h1, h2 uint64, rrset bool) {
 	k := shardOf(h1, len(r.rings))
 	b := r.cur[k]
@@ -131,10 +132,21 @@ func (r *Reader) add(p *nmsg.Payload, msg []byte, h1, h2 uint64, rrset bool) {
 		b = getBatch()
 		r.cur[k] = b
 	}
-	b.items = append(b.items, item{vid: p.Vid, msgtype: p.Msgtype, nsec: p.TimeNsec, source: p.Source,
-		operator: p.Operator, group: p.Group, off: uint32(len(b.data)), n: uint32(len(msg)),
-		hasMsg: p.HasMessage || len(msg) > 0, rrset: rrset, sec: p.TimeSec, clock: r.clock, h1: h1, h2: h2})
-	b.data = append(b.data, msg...)
+	it := item{vid: p.Vid, msgtype: p.Msgtype, nsec: p.TimeNsec, source: p.Source, operator: p.Operator,
+		group: p.Group, off: uint32(len(b.data)), msgLen: uint32(len(msg)), hasMsg: p.HasMessage || len(msg) > 0,
+		rrset: rrset, sec: p.TimeSec, clock: r.clock, h1: h1, h2: h2}
+	raw, crc, hasCRC, ok := p.Wire()
+	if ok && !rrset {
+		if !hasCRC {
+			crc = nmsg.CRC32C(p.Message)
+		}
+		it.wire, it.crc = true, crc
+		b.data = append(b.data, raw...)
+	} else {
+		b.data = append(b.data, msg...)
+	}
+	it.n = uint32(len(b.data)) - it.off
+	b.items = append(b.items, it)
 	if len(b.items) >= r.p.cfg.BatchPayloads || len(b.data) >= r.p.cfg.BatchBytes {
 		r.push(k)
 	}

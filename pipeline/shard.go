@@ -167,8 +167,7 @@ func (s *shard) batch(b *Batch) {
 			s.clock = it.clock
 		}
 		if mode == DedupeNone || mode == DedupeRRset && !it.rrset {
-			b.payload(i, &s.pl)
-			s.write(&s.pl, nil)
+			s.writeItem(b, it)
 			continue
 		}
 		s.expire()
@@ -181,24 +180,22 @@ func (s *shard) batch(b *Batch) {
 			}
 			continue
 		}
-		b.payload(i, &s.pl)
 		if collide {
 			s.st.Untracked++
-			s.write(&s.pl, nil)
+			s.writeItem(b, it)
 			continue
 		}
 		if s.tab.full() {
 			s.st.ExpiredEarly++
 			s.leave()
 		}
-		s.write(&s.pl, func(rec uint64, idx uint32) {
-			var x rrExtra
-			if mode == DedupeRRset {
-				s.st.Insertions++
-				x = rrExtra{msg: append([]byte(nil), s.pl.Message...), tFirst: it.sec, tLast: it.sec}
-			}
-			s.tab.insert(entry{h1: it.h1, h2: it.h2, first: s.clock, rec: rec, idx: idx}, x)
-		})
+		rec, idx := s.writeItem(b, it)
+		var rx rrExtra
+		if mode == DedupeRRset {
+			s.st.Insertions++
+			rx = rrExtra{msg: append([]byte(nil), b.bytes(it)...), tFirst: it.sec, tLast: it.sec}
+		}
+		s.tab.insert(entry{h1: it.h1, h2: it.h2, first: s.clock, rec: rec, idx: idx}, rx)
 	}
 	if s.n > 0 && time.Since(s.started) >= s.p.cfg.FlushInterval {
 		s.flushRecord()
@@ -222,7 +219,7 @@ func (s *shard) leave() {
 		s.xpl = nmsg.Payload{Vid: nmsg.VendorSIE, Msgtype: msgtypeDNSDedupe, TimeSec: s.clock / 1e9,
 			TimeNsec: uint32(s.clock % 1e9), Message: s.scratch, HasMessage: true}
 		s.st.Expirations++
-		s.write(&s.xpl, nil)
+		s.write(&s.xpl)
 		return
 	}
 	if e := s.tab.oldest(); e.dups > 0 && e.rec == s.recNo {
@@ -243,29 +240,51 @@ func (s *shard) leave() {
 	}
 }
 
-// write adds p to the open record, cutting the record first when p would
-// not fit; placed (if set) learns the record number and ordinal.
-func (s *shard) write(p *nmsg.Payload, placed func(rec uint64, idx uint32)) {
-	sz := len(p.Message) + 64 // over-estimates the payload's share of its container
+// writeItem adds a batch item to the open record and returns its place:
+// the record number and its ordinal there.
+func (s *shard) writeItem(b *Batch, it *item) (rec uint64, idx uint32) {
+	rec, idx = s.place(int(it.msgLen), it.sec*1e9+int64(it.nsec))
+	var err error
+	if it.wire {
+		err = s.w.WriteWire(b.bytes(it), it.crc)
+	} else {
+		b.payload(it, &s.pl)
+		err = s.w.Write(&s.pl)
+	}
+	// The buffer never fails and the record stays under the writer's
+	// container size, so writing only buffers.
+	if err != nil {
+		s.fail(err)
+	}
+	return rec, idx
+}
+
+// write adds p to the open record.
+func (s *shard) write(p *nmsg.Payload) {
+	s.place(len(p.Message), p.TimeSec*1e9+int64(p.TimeNsec))
+	if err := s.w.Write(p); err != nil {
+		s.fail(err)
+	}
+}
+
+// place makes room in the open record for a payload with a message of n
+// bytes dated t (ns), cutting the record first when the payload would not
+// fit, and returns the payload's place: the record number and its
+// ordinal there.
+func (s *shard) place(n int, t int64) (rec uint64, idx uint32) {
+	sz := n + 64 // over-estimates the payload's share of its container
 	if s.n > 0 && s.est+sz > s.p.cfg.RecordBytes {
 		s.flushRecord()
 	}
-	t := p.TimeSec*1e9 + int64(p.TimeNsec)
 	if s.n == 0 {
 		s.started = time.Now()
 		s.first, s.last = t, t
 	}
-	if placed != nil {
-		placed(s.recNo, s.n)
-	}
-	// The buffer never fails and the record stays under the writer's
-	// container size, so Write only buffers.
-	if err := s.w.Write(p); err != nil {
-		s.fail(err)
-	}
+	rec, idx = s.recNo, s.n
 	s.est += sz
 	s.n++
 	s.first, s.last = min(s.first, t), max(s.last, t)
+	return rec, idx
 }
 
 // flushRecord compresses the open record and appends it to the spool.

@@ -140,6 +140,10 @@ func (c *Config) fill() error {
 	if c.RecordBytes < 4096 || c.RecordBytes > 1<<20-64<<10 {
 		return fmt.Errorf("check config: record size %d outside [4096, %d]", c.RecordBytes, 1<<20-64<<10)
 	}
+	if c.MaxEntries > 1<<31 {
+		// The dedupe index names entries by 32-bit sequence numbers.
+		return fmt.Errorf("check config: %d dedupe entries, at most %d", c.MaxEntries, 1<<31)
+	}
 	if c.MaxEntries < c.Shards {
 		return fmt.Errorf("check config: %d dedupe entries for %d shards", c.MaxEntries, c.Shards)
 	}

@@ -5,20 +5,21 @@ package pipeline
 // expiry per payload, and each map operation on a table far larger than
 // the CPU caches is a cache miss: a map needs three per payload (lookup,
 // insert, delete at expiry), and its deletions leave tombstones that
-// lengthen probes. Here a slot holds a 32-bit tag of the hash and the
-// entry's position in the FIFO ring; expiry does not touch the index at
-// all. A slot is stale when its position no longer holds a live entry with
-// that hash (the caller checks, reading the entry it needs anyway); when
-// live and stale slots fill half the table, it is rebuilt from the live
-// entries. Open addressing with linear probing; the hash's low bits pick
-// the home slot (the high bits pick the shard).
+// lengthen probes. Here a slot holds a 32-bit tag of the hash and the low
+// 32 bits of the entry's sequence number in the FIFO (so the FIFO's ring
+// can grow without touching the index); expiry does not touch the index
+// at all. A slot is stale when its sequence number no longer names a live
+// entry with that hash (the caller checks, reading the entry it needs
+// anyway); when live and stale slots fill half the table, it is rebuilt
+// from the live entries. Open addressing with linear probing; the hash's
+// low bits pick the home slot (the high bits pick the shard).
 type index struct {
 	slots []islot
 	mask  uint64
 	used  int // live and stale slots
 }
 
-type islot struct{ tag, pos uint32 } // tag 0: empty
+type islot struct{ tag, seq uint32 } // tag 0: empty
 
 func newIndex(live int) *index {
 	n := 1024
@@ -37,17 +38,17 @@ func tagOf(h uint64) uint32 {
 }
 
 // probe calls match for each slot whose tag matches h, in probe order,
-// until match returns true (found: the position) or an empty slot ends the
-// cluster.
-func (x *index) probe(h uint64, match func(pos uint32) bool) (uint32, bool) {
+// until match returns true (found: the sequence number) or an empty slot
+// ends the cluster.
+func (x *index) probe(h uint64, match func(seq uint32) bool) (uint32, bool) {
 	tag := tagOf(h)
 	for i := h & x.mask; ; i = (i + 1) & x.mask {
 		s := x.slots[i]
 		if s.tag == 0 {
 			return 0, false
 		}
-		if s.tag == tag && match(s.pos) {
-			return s.pos, true
+		if s.tag == tag && match(s.seq) {
+			return s.seq, true
 		}
 	}
 }
@@ -55,13 +56,13 @@ func (x *index) probe(h uint64, match func(pos uint32) bool) (uint32, bool) {
 // full reports whether one more slot would fill half the table.
 func (x *index) full() bool { return 2*(x.used+1) > len(x.slots) }
 
-// put records h at pos.
-func (x *index) put(h uint64, pos uint32) {
+// put records h for sequence number seq.
+func (x *index) put(h uint64, seq uint32) {
 	i := h & x.mask
 	for x.slots[i].tag != 0 {
 		i = (i + 1) & x.mask
 	}
-	x.slots[i] = islot{tag: tagOf(h), pos: pos}
+	x.slots[i] = islot{tag: tagOf(h), seq: seq}
 	x.used++
 }
 

@@ -18,7 +18,8 @@ type rrExtra struct {
 
 // table is a bounded dedupe window: entries in a FIFO ring ordered by the
 // time they entered (the clock is monotonic, so this is also expiry order)
-// and an index from the first hash to the entry's ring position.
+// and an index from the first hash to the entry's sequence number. Entry
+// number seq lies at ring position seq mod len(ents).
 type table struct {
 	index  *index
 	ents   []entry // ring, power-of-two length
@@ -27,6 +28,7 @@ type table struct {
 	tail   uint64 // sequence number of the next entry
 	max    int
 	withRR bool
+	sink   uint32 // keeps reindex's loads from being optimized away
 }
 
 func newTable(max int, withRR bool) *table {
@@ -45,25 +47,29 @@ func (t *table) len() int { return int(t.tail - t.head) }
 
 func (t *table) full() bool { return t.len() >= t.max }
 
-// oldest returns the oldest entry; the table must not be empty.
-func (t *table) oldest() *entry { return &t.ents[t.head&uint64(len(t.ents)-1)] }
+func (t *table) at(seq uint64) uint64 { return seq & uint64(len(t.ents)-1) }
 
-// live reports whether ring position pos holds a live entry.
-func (t *table) live(pos uint32) bool {
-	mask := uint64(len(t.ents) - 1)
-	return (uint64(pos)-t.head)&mask < t.tail-t.head
+// oldest returns the oldest entry; the table must not be empty.
+func (t *table) oldest() *entry { return &t.ents[t.at(t.head)] }
+
+// live reports whether the entry whose sequence number has the low 32
+// bits seq is in the window (modular arithmetic: the window holds fewer
+// than 2³² entries).
+func (t *table) live(seq uint32) bool {
+	return seq-uint32(t.head) < uint32(t.tail-t.head)
 }
 
 // lookup returns the entry with hashes (h1, h2); collide reports that a
 // live entry has h1 with another h2 (the caller then stores the payload
 // without tracking it).
 func (t *table) lookup(h1, h2 uint64) (e *entry, x *rrExtra, collide bool) {
-	pos, ok := t.index.probe(h1, func(pos uint32) bool {
-		return t.live(pos) && t.ents[pos].h1 == h1
+	seq, ok := t.index.probe(h1, func(seq uint32) bool {
+		return t.live(seq) && t.ents[t.at(uint64(seq))].h1 == h1
 	})
 	if !ok {
 		return nil, nil, false
 	}
+	pos := t.at(uint64(seq))
 	e = &t.ents[pos]
 	if e.h2 != h2 {
 		return nil, nil, true
@@ -79,22 +85,23 @@ func (t *table) insert(e entry, x rrExtra) {
 	if t.len() == len(t.ents) {
 		t.grow()
 	}
-	pos := uint32(t.tail & uint64(len(t.ents)-1))
+	pos := t.at(t.tail)
 	t.ents[pos] = e
 	if t.withRR {
 		t.extra[pos] = x
 	}
+	seq := uint32(t.tail)
 	t.tail++
 	if t.index.full() {
 		t.reindex()
 	} else {
-		t.index.put(e.h1, pos)
+		t.index.put(e.h1, seq)
 	}
 }
 
 // pop removes the oldest entry and returns it. Its index slot goes stale.
 func (t *table) pop() (entry, rrExtra) {
-	pos := t.head & uint64(len(t.ents)-1)
+	pos := t.at(t.head)
 	e := t.ents[pos]
 	var x rrExtra
 	if t.withRR {
@@ -105,15 +112,30 @@ func (t *table) pop() (entry, rrExtra) {
 	return e, x
 }
 
-// reindex rebuilds the index from the live entries.
+// reindex rebuilds the index from the live entries. The slots they go to
+// are scattered over a table far larger than the caches, so it works in
+// groups: it first loads the home slots of a group (independent loads, whose
+// cache misses the CPU overlaps), then fills them, instead of taking one
+// miss after another.
 func (t *table) reindex() {
 	t.index.reset(max(t.len(), len(t.ents)/4))
-	mask := uint64(len(t.ents) - 1)
-	for s := t.head; s != t.tail; s++ {
-		t.index.put(t.ents[s&mask].h1, uint32(s&mask))
+	x := t.index
+	const group = 16
+	var acc uint32
+	for s := t.head; s != t.tail; {
+		end := s + min(group, t.tail-s)
+		for g := s; g != end; g++ {
+			acc += x.slots[t.ents[t.at(g)].h1&x.mask].tag
+		}
+		for ; s != end; s++ {
+			x.put(t.ents[t.at(s)].h1, uint32(s))
+		}
 	}
+	t.sink = acc
 }
 
+// grow doubles the ring. The index names entries by sequence number, so
+// it stays as it is.
 func (t *table) grow() {
 	n := len(t.ents) * 2
 	ents := make([]entry, n)
@@ -122,13 +144,12 @@ func (t *table) grow() {
 		extra = make([]rrExtra, n)
 	}
 	for s := t.head; s != t.tail; s++ {
-		ents[s&uint64(n-1)] = t.ents[s&uint64(len(t.ents)-1)]
+		ents[s&uint64(n-1)] = t.ents[t.at(s)]
 		if t.withRR {
-			extra[s&uint64(n-1)] = t.extra[s&uint64(len(t.ents)-1)]
+			extra[s&uint64(n-1)] = t.extra[t.at(s)]
 		}
 	}
 	t.ents, t.extra = ents, extra
-	t.reindex()
 }
 
 // touch loads the index slot of h1 (and the entry it names, when the tag
@@ -140,7 +161,7 @@ func (t *table) touch(h1 uint64) uint64 {
 	x := t.index
 	s := x.slots[h1&x.mask]
 	if s.tag == tagOf(h1) {
-		return t.ents[uint64(s.pos)&uint64(len(t.ents)-1)].h2
+		return t.ents[t.at(uint64(s.seq))].h2
 	}
-	return uint64(s.pos)
+	return uint64(s.seq)
 }

@@ -192,4 +192,7 @@ type ExportQuery struct {
 	Channel  uint16
 	From, To time.Time // zero: unbounded
 	Format   ExportFormat
+	// WithCounts (JSON only) adds "duplicates":N to every line: the
+	// identical payloads the dedupe suppressed in favour of this one.
+	WithCounts bool
 }

@@ -269,6 +269,9 @@ func (c *Client) Export(ctx context.Context, q ExportQuery, w io.Writer) (int64,
 	if q.Format != "" {
 		v.Set("format", string(q.Format))
 	}
+	if q.WithCounts {
+		v.Set("counts", "true")
+	}
 	resp, err := c.do(ctx, http.MethodGet, "/api/v1/spool/export?"+v.Encode(), nil)
 	if err != nil {
 		return 0, err

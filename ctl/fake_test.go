@@ -77,7 +77,7 @@ func (d *fakeDaemon) Export(q ExportQuery) (func(io.Writer) error, error) {
 	}
 	return func(w io.Writer) error {
 		if q.Format == ExportJSON {
-			_, err := fmt.Fprintf(w, "{\"channel\":%d,\"from\":%q}\n", q.Channel, q.From.Format(time.RFC3339))
+			_, err := fmt.Fprintf(w, "{\"channel\":%d,\"from\":%q,\"counts\":%v}\n", q.Channel, q.From.Format(time.RFC3339), q.WithCounts)
 			return err
 		}
 		_, err := w.Write(data)

@@ -157,7 +157,9 @@ func (s *Server) spool(ctx *fasthttp.RequestCtx) {
 }
 
 // export streams ?channel='s payloads with time in [?from, ?to) as
-// ?format=nmsg (default) or json. Times are RFC 3339 or Unix seconds.
+// ?format=nmsg (default) or json, the latter with each payload's
+// suppressed duplicates when ?counts=true. Times are RFC 3339 or Unix
+// seconds.
 func (s *Server) export(ctx *fasthttp.RequestCtx) {
 	if s.backend.Export == nil {
 		notAvailable(ctx, "export")
@@ -250,6 +252,16 @@ func parseExportQuery(args *fasthttp.Args) (ExportQuery, error) {
 		q.Format = ExportJSON
 	default:
 		return q, fmt.Errorf("format: want nmsg or json, got %q", string(f))
+	}
+	switch c := string(args.Peek("counts")); c {
+	case "", "0", "false":
+	case "1", "true":
+		if q.Format != ExportJSON {
+			return q, errors.New("counts: only with format=json")
+		}
+		q.WithCounts = true
+	default:
+		return q, fmt.Errorf("counts: want true or false, got %q", c)
 	}
 	return q, nil
 }

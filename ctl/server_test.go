@@ -347,14 +347,20 @@ func TestExport(t *testing.T) {
 	buf.Reset()
 	from := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	if _, err := c.Export(ctx, ExportQuery{Channel: 204, From: from, Format: ExportJSON}, &buf); err != nil ||
-		buf.String() != "{\"channel\":204,\"from\":\"2026-01-02T03:04:05Z\"}\n" {
+		buf.String() != "{\"channel\":204,\"from\":\"2026-01-02T03:04:05Z\",\"counts\":false}\n" {
 		t.Errorf("Export json = %q, %v", buf.String(), err)
+	}
+	buf.Reset()
+	if _, err := c.Export(ctx, ExportQuery{Channel: 204, Format: ExportJSON, WithCounts: true}, &buf); err != nil ||
+		!strings.Contains(buf.String(), "\"counts\":true") {
+		t.Errorf("Export json with counts = %q, %v", buf.String(), err)
 	}
 	var ae *APIError
 	if _, err := c.Export(ctx, ExportQuery{Channel: 207}, io.Discard); !errors.As(err, &ae) || ae.Status != 404 {
 		t.Errorf("unknown channel: %v, want 404", err)
 	}
-	for _, q := range []string{"", "?channel=x", "?channel=204&from=yesterday", "?channel=204&from=100&to=50", "?channel=204&format=pcap", "?channel=4096"} {
+	for _, q := range []string{"", "?channel=x", "?channel=204&from=yesterday", "?channel=204&from=100&to=50", "?channel=204&format=pcap", "?channel=4096",
+		"?channel=204&counts=true", "?channel=204&format=json&counts=maybe"} {
 		if code, body := rawGet(t, s, "/api/v1/spool/export"+q); code != 400 || !strings.HasPrefix(body, `{"error":`) {
 			t.Errorf("export%s: %d %q, want 400", q, code, body)
 		}

@@ -161,22 +161,11 @@ func (d *daemon) applyRules(next *config.Config) error {
 
 // Spool implements ctl.SpoolSource.
 func (d *daemon) Spool() ctl.SpoolInfo {
-	info := ctl.SpoolInfo{Dir: d.sp.Dir(), MaxBytes: int64(d.cfg.Spool.MaxBytes)}
-	segs, _ := d.sp.Segments()
-	for _, s := range segs {
-		info.UsedBytes += s.Bytes
-		info.Segments = append(info.Segments, ctl.SegmentInfo{
-			ID: s.ID.String(), Channel: uint16(s.ID.Channel), State: s.State.String(), Bytes: s.Bytes,
-			Records: s.Records, Payloads: s.Payloads, First: s.First, Last: s.Last,
-		})
+	info, err := spoolInfo(d.sp)
+	if err != nil {
+		d.log.Warn("list spool", "err", err)
 	}
-	losses, _ := d.sp.Losses()
-	for _, l := range losses {
-		info.Ledger = append(info.Ledger, ctl.LossEntry{
-			At: l.At, Reason: l.Reason.String(), Segment: l.Segment.String(), Bytes: l.Bytes,
-			Records: l.Records, Payloads: l.Payloads, First: l.First, Last: l.Last, Detail: l.Detail,
-		})
-	}
+	info.Dir, info.MaxBytes = d.sp.Dir(), int64(d.cfg.Spool.MaxBytes)
 	return info
 }
 
@@ -232,10 +221,13 @@ func (d *daemon) Export(q ctl.ExportQuery) (func(w io.Writer) error, error) {
 	if format == "" {
 		format = string(ctl.ExportJSON)
 	}
+	warn := func(err error) { d.log.Warn("export found damage", "channel", q.Channel, "err", err) }
 	return func(w io.Writer) error {
-		_, err := exportTo(w, d.sp, uint32(q.Channel), q.From, q.To, format, nil, aliases, func(err error) {
-			d.log.Warn("export found damage", "channel", q.Channel, "err", err)
-		})
+		var counts map[countKey]uint64
+		if q.WithCounts {
+			counts, _ = duplicateCounts(d.sp, uint32(q.Channel), warn)
+		}
+		_, err := exportTo(w, d.sp, uint32(q.Channel), q.From, q.To, format, counts, aliases, warn)
 		return err
 	}, nil
 }

@@ -29,7 +29,14 @@ type clientOptions struct {
 	format    string
 }
 
+// register adds the flags that reach the daemon and --format.
 func (o *clientOptions) register(cmd *cobra.Command) {
+	o.registerConn(cmd)
+	cmd.PersistentFlags().StringVar(&o.format, "format", "table", "listing format: table or json")
+}
+
+// registerConn adds the flags that reach the daemon.
+func (o *clientOptions) registerConn(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	def := os.Getenv("SIECAP_ADDR")
 	f.StringVar(&o.addr, "addr", def, "daemon `address`: a unix socket path (default "+ctl.DefaultSocket+") or an http(s):// URL; $SIECAP_ADDR")
@@ -37,7 +44,14 @@ func (o *clientOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.cert, "cert", "", "client certificate `file` (mTLS)")
 	f.StringVar(&o.key, "key", "", "client key `file` (mTLS)")
 	f.StringVar(&o.ca, "ca", "", "CA `file` of the daemon's certificate")
-	f.StringVar(&o.format, "format", "table", "listing format: table or json")
+}
+
+// checkFormat checks --format where it is registered.
+func (o *clientOptions) checkFormat() error {
+	if o.format != "" && o.format != "table" && o.format != "json" {
+		return usageError("--format must be table or json")
+	}
+	return nil
 }
 
 // with adapts a command body that needs a client of the daemon.
@@ -53,8 +67,8 @@ func (o *clientOptions) with(fn func(cmd *cobra.Command, args []string, c *ctl.C
 }
 
 func (o *clientOptions) client() (*ctl.Client, error) {
-	if o.format != "table" && o.format != "json" {
-		return nil, usageError("--format must be table or json")
+	if err := o.checkFormat(); err != nil {
+		return nil, err
 	}
 	c, err := ctl.NewClient(o.addr, ctl.ClientOptions{TokenFile: o.tokenFile, CertFile: o.cert, KeyFile: o.key, CAFile: o.ca})
 	if err != nil {

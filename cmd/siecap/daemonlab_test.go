@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -29,6 +31,20 @@ func vethPair(t *testing.T, mtu int, n byte) *lab.Pair {
 	}
 	t.Cleanup(func() { p.Close() })
 	return p
+}
+
+// daemonConfig is a configuration capturing iface with one socket, its
+// spool and control socket in dir, followed by extra.
+func daemonConfig(iface, dir, extra string) string {
+	return fmt.Sprintf(`interfaces = [%q]
+[capture]
+sockets = 1
+[spool]
+dir = %q
+commit_interval = "20ms"
+[control]
+socket = %q
+`, iface, filepath.Join(dir, "spool"), filepath.Join(dir, "siecap.sock")) + extra
 }
 
 // startDaemon parses cfgText and starts the daemon in ns; it is stopped at

@@ -123,20 +123,6 @@ func feedPayloads(t *testing.T, l *lab.Lab, channels []int, datagrams uint64) ma
 	return sent
 }
 
-// daemonConfig is a configuration capturing iface with one socket, its
-// spool and control socket in dir, followed by extra.
-func daemonConfig(iface, dir, extra string) string {
-	return fmt.Sprintf(`interfaces = [%q]
-[capture]
-sockets = 1
-[spool]
-dir = %q
-commit_interval = "20ms"
-[control]
-socket = %q
-`, iface, filepath.Join(dir, "spool"), filepath.Join(dir, "siecap.sock")) + extra
-}
-
 // TestDaemonVLANSubinterfaces has the daemon create one VLAN sub-interface
 // per channel on the SIE link, as sie-update does, capture the tagged feed
 // on the link itself, and on stop delete the sub-interfaces it created but

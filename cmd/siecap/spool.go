@@ -3,16 +3,19 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/siecap/siecap/ctl"
 	"github.com/siecap/siecap/nmsg"
 	"github.com/siecap/siecap/nmsg/msgmod"
 	"github.com/siecap/siecap/pipeline"
@@ -22,8 +25,12 @@ import (
 func newSpoolCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "spool",
-		Short: "Read a spool directory offline: export, list and verify segments",
-		Args:  cobra.NoArgs,
+		Short: "List and export the spool, through the running daemon or offline; verify a spool directory",
+		Long: `ls and export ask the running daemon (--addr, $SIECAP_ADDR, or its default
+socket ` + ctl.DefaultSocket + `) and print the same as they do with
+--spool DIR, which reads a spool directory no daemon holds. verify reads a
+directory only.`,
+		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newSpoolExportCommand(), newSpoolLsCommand(), newSpoolVerifyCommand())
 	return cmd
@@ -36,29 +43,32 @@ type exportOptions struct {
 	format     string
 	withCounts bool
 	out        string
+	conn       clientOptions
 }
 
 func newSpoolExportCommand() *cobra.Command {
 	var o exportOptions
 	cmd := &cobra.Command{
-		Use:   "export --spool DIR --channel N [flags]",
+		Use:   "export --channel N [--spool DIR] [flags]",
 		Short: "Write a channel's payloads as NMSG or nmsgtool JSON",
-		Long: `export writes the payloads of channel N stored in a spool directory, in the
-order they were stored, as nmsgtool -J JSON lines (the default) or as an
-NMSG file (1 MiB containers with payload CRCs, no sequence numbers).
---from and --to (RFC 3339 or Unix seconds) select payloads by their own
-time, in the half-open range [from, to).
+		Long: `export writes the payloads of channel N stored in the spool, in the order
+they were stored, as nmsgtool -J JSON lines (the default) or as an NMSG
+file (1 MiB containers with payload CRCs, no sequence numbers). --from and
+--to (RFC 3339 or Unix seconds) select payloads by their own time, in the
+half-open range [from, to).
 
 --with-counts (JSON only) adds "duplicates":N to every line: how many
 identical payloads the payload dedupe suppressed in favour of this one.
 
-The directory must not be open by a writer. Exit status: 0; 1 when a
-record is damaged (what precedes it is written); 2 on usage errors.`,
+Without --spool the running daemon streams it from its spool, up to what
+is durable (damage it meets is in its log); with --spool DIR it is read
+from a directory no daemon holds. Both write the same, except that a
+running daemon's counts lack the duplicates of payloads still inside their
+dedupe window (they are recorded when it closes). Exit status: 0; 1
+when a record is damaged (offline: what precedes it is written) or the
+daemon cannot be reached; 2 on usage errors.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.dir == "" {
-				return usageError("spool export: --spool is required")
-			}
 			if !cmd.Flags().Changed("channel") {
 				return usageError("spool export: --channel is required")
 			}
@@ -66,14 +76,37 @@ record is damaged (what precedes it is written); 2 on usage errors.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.dir, "spool", "", "spool `DIR`ectory")
+	f.StringVar(&o.dir, "spool", "", "read the spool `DIR`ectory offline instead of asking the daemon")
 	f.Uint32Var(&o.channel, "channel", 0, "channel `N`")
 	f.StringVar(&o.from, "from", "", "first payload `time` (RFC 3339 or Unix seconds)")
 	f.StringVar(&o.to, "to", "", "end `time`, exclusive")
 	f.StringVar(&o.format, "format", "json", "output `format`: json or nmsg")
 	f.BoolVar(&o.withCounts, "with-counts", false, "add each payload's suppressed duplicates (json)")
 	f.StringVarP(&o.out, "output", "o", "", "write to `FILE` instead of standard output")
+	o.conn.registerConn(cmd)
 	return cmd
+}
+
+// offline reports whether a spool command reads the directory dir itself
+// (--spool) rather than asking the daemon.
+func offline(cmd *cobra.Command, dir string) (bool, error) {
+	if dir == "" {
+		return false, nil
+	}
+	if cmd.Flags().Changed("addr") {
+		return false, usageError("%s: --spool and --addr exclude each other", cmd.CommandPath())
+	}
+	return true, nil
+}
+
+// daemonError says what failed in asking the daemon, and how to do
+// without it.
+func daemonError(what string, err error) error {
+	var ae *ctl.APIError
+	if errors.As(err, &ae) {
+		return &exitError{code: 1, err: fmt.Errorf("%s: %w", what, err)}
+	}
+	return &exitError{code: 1, err: fmt.Errorf("%s: ask the daemon: %w (--spool DIR reads a spool directory offline)", what, err)}
 }
 
 // parseTime parses RFC 3339 or Unix seconds with up to nine decimals
@@ -121,6 +154,31 @@ func runExport(cmd *cobra.Command, o exportOptions) error {
 	if o.withCounts && o.format != "json" {
 		return usageError("spool export: --with-counts needs --format json")
 	}
+	local, err := offline(cmd, o.dir)
+	if err != nil {
+		return err
+	}
+	if !local {
+		if o.channel > ctl.MaxChannel {
+			return usageError("spool export: --channel must be 0 to %d", ctl.MaxChannel)
+		}
+		c, err := o.conn.client()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		dst, closeOut, err := openOutput(cmd, o.out)
+		if err != nil {
+			return err
+		}
+		defer closeOut()
+		q := ctl.ExportQuery{Channel: uint16(o.channel), From: from, To: to, Format: ctl.ExportFormat(o.format), WithCounts: o.withCounts}
+		if _, err := c.Export(cmd.Context(), q, dst); err != nil {
+			return daemonError("spool export", err)
+		}
+		return closeOut()
+	}
+
 	stderr := cmd.ErrOrStderr()
 	warn := func(err error) { fmt.Fprintf(stderr, "siecap: spool export: %v\n", err) }
 	rd, err := spool.OpenReader(o.dir)
@@ -128,36 +186,10 @@ func runExport(cmd *cobra.Command, o exportOptions) error {
 		return &exitError{code: 1, err: fmt.Errorf("spool export: %w", err)}
 	}
 	defer rd.Close()
-	damaged := false
-
 	var counts map[countKey]uint64
+	damaged := false
 	if o.withCounts {
-		counts = map[countKey]uint64{}
-		it := rd.Records(o.channel, time.Time{}, time.Time{})
-		for it.Next() {
-			if err := pipeline.ParseCounts(it.Record().Meta, func(c pipeline.Count) {
-				counts[countKey{c.Segment, c.Offset, c.Index}] += c.Duplicates
-			}); err != nil {
-				seg, off := it.Position()
-				warn(fmt.Errorf("segment %s offset %d: %w", seg, off, err))
-				damaged = true
-			}
-		}
-		if err := it.Err(); err != nil {
-			warn(err)
-			damaged = true
-		}
-		it.Close()
-	}
-
-	var dst io.Writer = cmd.OutOrStdout()
-	var file *os.File
-	if o.out != "" && o.out != "-" {
-		if file, err = os.Create(o.out); err != nil {
-			return &exitError{code: 1, err: fmt.Errorf("spool export: create output: %w", err)}
-		}
-		defer file.Close()
-		dst = file
+		counts, damaged = duplicateCounts(rd, o.channel, warn)
 	}
 	var aliases *nmsg.Aliases
 	if o.format == "json" {
@@ -165,18 +197,66 @@ func runExport(cmd *cobra.Command, o exportOptions) error {
 			return &exitError{code: 1, err: fmt.Errorf("spool export: load aliases: %w", err)}
 		}
 	}
-	bad, outErr := exportTo(dst, rd, o.channel, from, to, o.format, counts, aliases, warn)
-	damaged = damaged || bad
-	if file != nil && outErr == nil {
-		outErr = file.Close()
+	dst, closeOut, err := openOutput(cmd, o.out)
+	if err != nil {
+		return err
 	}
+	defer closeOut()
+	bad, outErr := exportTo(dst, rd, o.channel, from, to, o.format, counts, aliases, warn)
 	if outErr != nil {
 		return &exitError{code: 1, err: fmt.Errorf("spool export: write output: %w", outErr)}
 	}
-	if damaged {
+	if err := closeOut(); err != nil {
+		return err
+	}
+	if damaged || bad {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// openOutput opens export's output: the file path, or standard output for
+// "" and "-". closeOut closes the file (once) and reports its error.
+func openOutput(cmd *cobra.Command, path string) (w io.Writer, closeOut func() error, err error) {
+	if path == "" || path == "-" {
+		return cmd.OutOrStdout(), func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, &exitError{code: 1, err: fmt.Errorf("spool export: create output: %w", err)}
+	}
+	var once sync.Once
+	return f, func() error {
+		var cerr error
+		once.Do(func() { cerr = f.Close() })
+		if cerr != nil {
+			return &exitError{code: 1, err: fmt.Errorf("spool export: write output: %w", cerr)}
+		}
+		return nil
+	}, nil
+}
+
+// duplicateCounts reads the dedupe counts in the metadata of channel ch's
+// records: how many duplicates each stored payload stands for. Damage is
+// reported through warn and returned as damaged.
+func duplicateCounts(src recordSource, ch uint32, warn func(error)) (counts map[countKey]uint64, damaged bool) {
+	counts = map[countKey]uint64{}
+	it := src.Records(ch, time.Time{}, time.Time{})
+	defer it.Close()
+	for it.Next() {
+		if err := pipeline.ParseCounts(it.Record().Meta, func(c pipeline.Count) {
+			counts[countKey{c.Segment, c.Offset, c.Index}] += c.Duplicates
+		}); err != nil {
+			seg, off := it.Position()
+			warn(fmt.Errorf("segment %s offset %d: %w", seg, off, err))
+			damaged = true
+		}
+	}
+	if err := it.Err(); err != nil {
+		warn(err)
+		damaged = true
+	}
+	return counts, damaged
 }
 
 // recordSource is a spool, open for writing or read-only.
@@ -274,44 +354,113 @@ func appendDuplicates(line []byte, n uint64) []byte {
 
 func newSpoolLsCommand() *cobra.Command {
 	var dir string
+	var o clientOptions
 	cmd := &cobra.Command{
-		Use:   "ls --spool DIR",
-		Short: "List a spool directory's segments and loss ledger",
-		Args:  cobra.NoArgs,
+		Use:   "ls [--spool DIR]",
+		Short: "List the spool's segments and loss ledger",
+		Long: `ls lists the spool's segments (open, sealed, quarantined) and its loss
+ledger: from the running daemon, or with --spool DIR from a spool directory
+no daemon holds. Both print the same; --format json prints
+{"segments": [...], "ledger": [...]}.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if dir == "" {
-				return usageError("spool ls: --spool is required")
-			}
-			rd, err := spool.OpenReader(dir)
+			local, err := offline(cmd, dir)
 			if err != nil {
+				return err
+			}
+			if err := o.checkFormat(); err != nil {
+				return err
+			}
+			var info ctl.SpoolInfo
+			if local {
+				rd, err := spool.OpenReader(dir)
+				if err != nil {
+					return &exitError{code: 1, err: fmt.Errorf("spool ls: %w", err)}
+				}
+				defer rd.Close()
+				if info, err = spoolInfo(rd); err != nil {
+					return &exitError{code: 1, err: fmt.Errorf("spool ls: %w", err)}
+				}
+			} else {
+				c, err := o.client()
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				if info, err = c.Spool(cmd.Context()); err != nil {
+					return daemonError("spool ls", err)
+				}
+			}
+			if err := printSpool(cmd.OutOrStdout(), info, o.format); err != nil {
 				return &exitError{code: 1, err: fmt.Errorf("spool ls: %w", err)}
-			}
-			defer rd.Close()
-			segs, err := rd.Segments()
-			if err != nil {
-				return &exitError{code: 1, err: fmt.Errorf("spool ls: %w", err)}
-			}
-			losses, err := rd.Losses()
-			if err != nil {
-				return &exitError{code: 1, err: fmt.Errorf("spool ls: %w", err)}
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SEGMENT\tSTATE\tBYTES\tRECORDS\tPAYLOADS\tFIRST\tLAST")
-			for _, s := range segs {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", s.ID, s.State, s.Bytes, s.Records, s.Payloads, fmtTime(s.First), fmtTime(s.Last))
-			}
-			if err := tw.Flush(); err != nil {
-				return &exitError{code: 1, err: fmt.Errorf("spool ls: %w", err)}
-			}
-			for _, l := range losses {
-				fmt.Fprintf(cmd.OutOrStdout(), "loss: %s %s %s bytes %d records %d payloads %d %s..%s %s\n",
-					fmtTime(l.At), l.Reason, l.Segment, l.Bytes, l.Records, l.Payloads, fmtTime(l.First), fmtTime(l.Last), l.Detail)
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "spool", "", "spool `DIR`ectory")
+	cmd.Flags().StringVar(&dir, "spool", "", "read the spool `DIR`ectory offline instead of asking the daemon")
+	o.register(cmd)
 	return cmd
+}
+
+// spoolLister is a spool, open for writing or read-only.
+type spoolLister interface {
+	Segments() ([]spool.SegmentInfo, error)
+	Losses() ([]spool.LossEntry, error)
+}
+
+// spoolInfo lists a spool's segments and loss ledger in the control API's
+// form (Dir and MaxBytes are the caller's).
+func spoolInfo(sp spoolLister) (ctl.SpoolInfo, error) {
+	info := ctl.SpoolInfo{Segments: []ctl.SegmentInfo{}, Ledger: []ctl.LossEntry{}}
+	segs, err := sp.Segments()
+	if err != nil {
+		return info, err
+	}
+	for _, s := range segs {
+		info.UsedBytes += s.Bytes
+		info.Segments = append(info.Segments, ctl.SegmentInfo{
+			ID: s.ID.String(), Channel: uint16(s.ID.Channel), State: s.State.String(), Bytes: s.Bytes,
+			Records: s.Records, Payloads: s.Payloads, First: s.First, Last: s.Last,
+		})
+	}
+	losses, err := sp.Losses()
+	if err != nil {
+		return info, err
+	}
+	for _, l := range losses {
+		info.Ledger = append(info.Ledger, ctl.LossEntry{
+			At: l.At, Reason: l.Reason.String(), Segment: l.Segment.String(), Bytes: l.Bytes,
+			Records: l.Records, Payloads: l.Payloads, First: l.First, Last: l.Last, Detail: l.Detail,
+		})
+	}
+	return info, nil
+}
+
+// printSpool writes what spool ls shows: the segments and the loss
+// ledger, as a table or JSON; the same whether they came from the daemon
+// or the directory.
+func printSpool(w io.Writer, info ctl.SpoolInfo, format string) error {
+	if format == "json" {
+		return printJSON(w, struct {
+			Segments []ctl.SegmentInfo `json:"segments"`
+			Ledger   []ctl.LossEntry   `json:"ledger"`
+		}{info.Segments, info.Ledger})
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEGMENT\tSTATE\tBYTES\tRECORDS\tPAYLOADS\tFIRST\tLAST")
+	for _, s := range info.Segments {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", s.ID, s.State, s.Bytes, s.Records, s.Payloads, fmtTime(s.First), fmtTime(s.Last))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, l := range info.Ledger {
+		if _, err := fmt.Fprintf(w, "loss: %s %s %s bytes %d records %d payloads %d %s..%s %s\n",
+			fmtTime(l.At), l.Reason, l.Segment, l.Bytes, l.Records, l.Payloads, fmtTime(l.First), fmtTime(l.Last), l.Detail); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func fmtTime(t time.Time) string {

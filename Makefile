@@ -31,6 +31,10 @@ deps: ## install the Debian packages and Go modules the build and tests need (as
 build: ## build the static siecap binary into bin/
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/siecap
 
+.PHONY: man
+man: build ## write the man pages, generated from the commands, into bin/man
+	$(BIN) man --dir bin/man
+
 .PHONY: generate
 generate: ## regenerate committed generated code (bpf2go objects)
 	$(GO) generate ./...

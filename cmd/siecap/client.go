@@ -33,6 +33,7 @@ type clientOptions struct {
 func (o *clientOptions) register(cmd *cobra.Command) {
 	o.registerConn(cmd)
 	cmd.PersistentFlags().StringVar(&o.format, "format", "table", "listing format: table or json")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // registerConn adds the flags that reach the daemon.

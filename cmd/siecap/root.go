@@ -46,6 +46,7 @@ and ships it home. This binary is the daemon, its CLI and the NMSG tools.`,
 		}
 	}
 	root.AddCommand(newDumpCommand(), newVersionCommand(), newBenchdataCommand(), newIngestCommand(), newSpoolCommand(), newLabCommand(), newGenCommand(), newReplayCommand(), newConfigCommand(), newRunCommand(), newDemoCommand())
+	root.AddCommand(newManCommand())
 	addClientCommands(root)
 	return root
 }

@@ -84,6 +84,7 @@ daemon cannot be reached; 2 on usage errors.`,
 	f.BoolVar(&o.withCounts, "with-counts", false, "add each payload's suppressed duplicates (json)")
 	f.StringVarP(&o.out, "output", "o", "", "write to `FILE` instead of standard output")
 	o.conn.registerConn(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"json", "nmsg"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

@@ -33,6 +33,9 @@ type ClientOptions struct {
 	ServerName string
 	// Timeout bounds a non-streaming request: 30 s by default.
 	Timeout time.Duration
+	// DialContext, when set, makes the TCP connections (e.g. from inside
+	// another network namespace).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Client talks to the control API.
@@ -74,6 +77,7 @@ func NewClient(addr string, opts ClientOptions) (*Client, error) {
 			return nil, fmt.Errorf("parse address: %w", err)
 		}
 		c.base = strings.TrimSuffix(u.String(), "/")
+		tr.DialContext = opts.DialContext
 		if u.Scheme == "https" {
 			tc, err := clientTLS(opts)
 			if err != nil {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/siecap/siecap/internal/testutil"
 )
 
 func TestUnixSocket(t *testing.T) {
@@ -149,18 +151,18 @@ func TestTokenFileChecks(t *testing.T) {
 
 func TestMTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca := newCA(t, dir, "good")
-	rogue := newCA(t, dir, "rogue")
-	srvCert, srvKey := ca.issue(t, "server", true)
-	goodCert, goodKey := ca.issue(t, "operator", false)
-	badCert, badKey := rogue.issue(t, "intruder", false)
+	ca := testutil.NewCA(t, dir, "good")
+	rogue := testutil.NewCA(t, dir, "rogue")
+	srvCert, srvKey := ca.Issue(t, "server", true)
+	goodCert, goodKey := ca.Issue(t, "operator", false)
+	badCert, badKey := rogue.Issue(t, "intruder", false)
 	d := newFakeDaemon()
 	s := startServer(t, d.backend(), Options{Socket: filepath.Join(dir, "s.sock"), TCP: "127.0.0.1:0",
-		TLSCert: srvCert, TLSKey: srvKey, ClientCA: ca.file})
+		TLSCert: srvCert, TLSKey: srvKey, ClientCA: ca.File})
 	url := "https://" + s.TCPAddr().String()
 	ctx := context.Background()
 
-	good, err := NewClient(url, ClientOptions{CertFile: goodCert, KeyFile: goodKey, CAFile: ca.file})
+	good, err := NewClient(url, ClientOptions{CertFile: goodCert, KeyFile: goodKey, CAFile: ca.File})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,8 +171,8 @@ func TestMTLS(t *testing.T) {
 		t.Errorf("good client certificate: %+v, %v", st, err)
 	}
 	for name, opts := range map[string]ClientOptions{
-		"certificate of another CA": {CertFile: badCert, KeyFile: badKey, CAFile: ca.file},
-		"no certificate":            {CAFile: ca.file},
+		"certificate of another CA": {CertFile: badCert, KeyFile: badKey, CAFile: ca.File},
+		"no certificate":            {CAFile: ca.File},
 	} {
 		c, err := NewClient(url, opts)
 		if err != nil {

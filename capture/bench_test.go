@@ -114,12 +114,24 @@ func runSender(v string) error {
 	return nil
 }
 
-func cpuTime() time.Duration {
+// usage is the process's resource usage: CPU time split into user and
+// system time, and context switches (voluntary ones are mostly a parked
+// reader or an idle runtime thread going to sleep).
+type usage struct {
+	user, sys   time.Duration
+	vcsw, ivcsw int64
+}
+
+func getUsage() usage {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		return usage{}
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return usage{time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano()), ru.Nvcsw, ru.Nivcsw}
+}
+
+func (u usage) sub(v usage) usage {
+	return usage{u.user - v.user, u.sys - v.sys, u.vcsw - v.vcsw, u.ivcsw - v.ivcsw}
 }
 
 // BenchmarkReader measures the capture process's CPU time per received
@@ -157,7 +169,7 @@ func benchReader(b *testing.B, size int, vlan uint16) {
 	before := received()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	u0 := getUsage()
 	// Start the child on a thread inside B's namespace: it inherits it.
 	if err := p.B.NS.Do(cmd.Start); err != nil {
 		b.Fatalf("start sender: %v", err)
@@ -174,7 +186,7 @@ func benchReader(b *testing.B, size int, vlan uint16) {
 			last, lastChange = n, time.Now()
 		}
 	}
-	cpu := cpuTime() - cpu0
+	u := getUsage().sub(u0)
 	b.StopTimer()
 	got := received() - before
 	st, err := c.Stats()
@@ -184,7 +196,10 @@ func benchReader(b *testing.B, size int, vlan uint16) {
 	if got == 0 {
 		b.Fatal("nothing received")
 	}
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(got), "cpu-ns/pkt")
+	n := float64(got)
+	b.ReportMetric(float64((u.user+u.sys).Nanoseconds())/n, "cpu-ns/pkt")
+	b.ReportMetric(float64(u.sys.Nanoseconds())/n, "sys-ns/pkt")
+	b.ReportMetric(float64(u.vcsw+u.ivcsw)*1000/n, "csw/kpkt")
 	b.ReportMetric(float64(got)/float64(b.N), "recv/sent")
 	b.ReportMetric(float64(st.Total.Drops), "sock-drops")
 }

@@ -5,10 +5,15 @@
 // # Sockets, fanout and readers
 //
 // Start opens Config.Sockets sockets on one interface (default 2, each with a
-// 16 MiB ring: 16 blocks of 1 MiB, so that at low rates, where blocks retire
-// on their timeout half empty, a reader may stall for 16 block timeouts
-// before the ring freezes) and joins them into one fanout group. The
-// default fanout mode hashes each flow to one socket and sets the DEFRAG
+// 16 MiB ring of 4 blocks of 4 MiB) and joins them into one fanout group.
+// The kernel wakes a reader once per retired block, and a wakeup (the
+// runtime's poller, its threads, a system call) costs far more than reading
+// a packet: with 8 KB frames on a veth pair, 4 MiB blocks cut the context
+// switches from about 25 to 10 per 1000 packets and the reader's CPU per
+// packet by half against 16 blocks of 1 MiB (docs/benchmarks.md). The price
+// is at low rates, where blocks retire on their timeout nearly empty: a
+// reader may then stall for only about 4 block timeouts before the ring is
+// full. The default fanout mode hashes each flow to one socket and sets the DEFRAG
 // flag: every datagram of one sender reaches the same socket, in order, with
 // IP fragments already reassembled by the kernel, so fragment reassembly and
 // sequence-loss counting downstream stay exact and need no locks. The

@@ -205,6 +205,25 @@ func (d *daemon) WriteMetrics(w *ctl.MetricWriter) {
 	w.Counter("siecap_spool_durable_bytes_total", "Bytes made durable in the spool.", float64(ss.DurableBytes))
 	w.Counter("siecap_spool_evicted_segments_total", "Segments evicted into the loss ledger.", float64(ss.Evicted))
 	w.Counter("siecap_spool_evicted_bytes_total", "Bytes evicted into the loss ledger.", float64(ss.EvictedBytes))
+	if info, err := spoolInfo(d.sp); err == nil {
+		states := map[string]float64{"open": 0, "sealed": 0, "quarantined": 0}
+		for _, s := range info.Segments {
+			states[s.State]++
+		}
+		w.Gauge("siecap_spool_bytes", "Bytes in the spool's segments.", float64(info.UsedBytes))
+		for _, st := range []string{"open", "sealed", "quarantined"} {
+			w.Gauge("siecap_spool_segments", "Segments in the spool, by state.", states[st], ctl.L("state", st))
+		}
+		var lost struct{ entries, bytes, payloads float64 }
+		for _, l := range info.Ledger {
+			lost.entries++
+			lost.bytes += float64(l.Bytes)
+			lost.payloads += float64(l.Payloads)
+		}
+		w.Counter("siecap_spool_ledger_entries_total", "Entries in the spool's loss ledger.", lost.entries)
+		w.Counter("siecap_spool_ledger_bytes_total", "Bytes the loss ledger records as lost.", lost.bytes)
+		w.Counter("siecap_spool_ledger_payloads_total", "Payloads the loss ledger records as lost.", lost.payloads)
+	}
 }
 
 // Export implements ctl.Exporter: a channel's stored payloads in a time

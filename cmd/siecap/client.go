@@ -149,18 +149,18 @@ func newRulesCommand(o *clientOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "rules", Short: "Show or replace the channels' rules"}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "get",
-		Short: "Print the rules as JSON (the format rules set reads)",
+		Short: "List every channel's rule (--format json writes what rules set reads)",
 		Args:  cobra.NoArgs,
 		RunE: o.with(func(cmd *cobra.Command, _ []string, c *ctl.Client) error {
 			rs, err := c.Rules(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("rules get: %w", err)
 			}
-			return printJSON(cmd.OutOrStdout(), rs)
+			return o.printRules(cmd.OutOrStdout(), rs)
 		}),
 	}, &cobra.Command{
 		Use:   "set FILE",
-		Short: "Replace every channel's rules at once from a JSON file (- for standard input)",
+		Short: "Replace every channel's rules at once from a JSON file (- for standard input); lists the rules now in force",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, closeFn, err := openInput(args[0], cmd.InOrStdin())
@@ -183,10 +183,27 @@ func newRulesCommand(o *clientOptions) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("rules set: %w", err)
 			}
-			return printJSON(cmd.OutOrStdout(), got)
+			return o.printRules(cmd.OutOrStdout(), got)
 		},
 	})
 	return cmd
+}
+
+// printRules lists rules as a table or as the JSON rules set reads.
+func (o *clientOptions) printRules(w io.Writer, rs ctl.RuleSet) error {
+	if o.format == "json" {
+		return printJSON(w, rs)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHANNEL\tACTION\tTYPES")
+	for _, r := range rs.Channels {
+		types := strings.Join(r.Types, ",")
+		if types == "" {
+			types = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", r.Channel, r.Action, types)
+	}
+	return tw.Flush()
 }
 
 func newTailCommand(o *clientOptions) *cobra.Command {

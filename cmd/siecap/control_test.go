@@ -100,6 +100,21 @@ func TestDaemonControlTCP(t *testing.T) {
 		if _, err := u.Rules(ctx); err != nil {
 			t.Errorf("unix socket: %v", err)
 		}
+		// The CLI's rule listing, as a table and as the JSON rules set
+		// reads back.
+		sock := filepath.Join(state, "siecap.sock")
+		if out, errs, code := siecap(t, nil, "rules", "get", "--addr", sock); code != 0 || !strings.Contains(out, "CHANNEL  ACTION  TYPES\n13       pass    -\n") {
+			t.Errorf("rules get: exit %d:\n%s%s", code, out, errs)
+		}
+		js, errs, code := siecap(t, nil, "rules", "get", "--addr", sock, "--format", "json")
+		if code != 0 {
+			t.Fatalf("rules get --format json: exit %d: %s", code, errs)
+		}
+		denied := strings.Replace(js, `"action": "pass"`, `"action": "deny", "types": ["SIE:newdomain"]`, 1)
+		out, errs, code := siecap(t, []byte(denied), "rules", "set", "-", "--addr", sock)
+		if code != 0 || !strings.Contains(out, "13       deny    SIE:newdomain") {
+			t.Errorf("rules set: exit %d:\n%s%s", code, out, errs)
+		}
 	})
 
 	t.Run("mTLS", func(t *testing.T) {

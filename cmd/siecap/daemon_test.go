@@ -120,7 +120,9 @@ rules = { action = "deny", types = ["SIE:newdomain"] }
 	}
 	metrics, err := c.Metrics(ctx)
 	if err != nil || !strings.Contains(metrics, `siecap_stored_payloads_total{channel="7"} 300`) ||
-		!strings.Contains(metrics, `siecap_kernel_dropped_payloads_total{channel="9"} 50`) {
+		!strings.Contains(metrics, `siecap_kernel_dropped_payloads_total{channel="9"} 50`) ||
+		!strings.Contains(metrics, `siecap_spool_segments{state="open"} 2`) || !strings.Contains(metrics, "siecap_spool_ledger_payloads_total 0\n") ||
+		!strings.Contains(metrics, "siecap_spool_bytes ") {
 		t.Errorf("metrics (%v):\n%s", err, metrics)
 	}
 

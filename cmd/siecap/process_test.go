@@ -41,13 +41,14 @@ func (s *syncBuffer) String() string {
 }
 
 // startDaemonProcess starts bin as `siecap run args...` inside ns, with
-// attr's credentials and capabilities (nil: the test's own). It is killed
-// at the end of the test if still running.
-func startDaemonProcess(t *testing.T, ns *lab.Namespace, bin string, attr *syscall.SysProcAttr, args ...string) *daemonProcess {
+// attr's credentials and capabilities (nil: the test's own) and env added
+// to its environment. It is killed at the end of the test if still
+// running.
+func startDaemonProcess(t *testing.T, ns *lab.Namespace, bin string, attr *syscall.SysProcAttr, env []string, args ...string) *daemonProcess {
 	t.Helper()
 	p := &daemonProcess{stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"run"}, args...)...)
-	p.cmd.Env = []string{asMainEnv + "=1", "PATH=" + os.Getenv("PATH")}
+	p.cmd.Env = append([]string{asMainEnv + "=1", "PATH=" + os.Getenv("PATH")}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr
 	p.cmd.SysProcAttr = attr
 	// The child inherits the network namespace of the thread that forks

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,7 +23,8 @@ import (
 // the feed still running, must drain, seal the spool and exit within a few
 // seconds, and every payload the daemon reported stored must be in the
 // sealed spool: spool verify clean, the export of each channel as long as
-// the count of stored payloads the daemon logged at exit.
+// the count of stored payloads the daemon logged at exit. It tells systemd
+// (NOTIFY_SOCKET) when it is ready and when it stops.
 func TestDaemonSignals(t *testing.T) {
 	testutil.RequireCaps(t, testutil.CapSysAdmin, testutil.CapNetAdmin, testutil.CapNetRaw, testutil.CapBPF)
 	l, err := lab.Up(lab.Config{Channels: []int{202, 204, 207}, StateDir: t.TempDir()})
@@ -45,7 +47,38 @@ func TestDaemonSignals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startDaemonProcess(t, l.Appliance, self, nil, "--config", cfgFile, "--ready-file", ready)
+	// systemd's notification socket, as Type=notify provides it.
+	notify, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "notify.sock"), Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notify.Close()
+	notes := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := notify.Read(buf)
+			if err != nil {
+				close(notes)
+				return
+			}
+			notes <- string(buf[:n])
+		}
+	}()
+	nextNote := func() string {
+		t.Helper()
+		select {
+		case s := <-notes:
+			return s
+		case <-time.After(30 * time.Second):
+			t.Fatal("no notification to systemd")
+		}
+		return ""
+	}
+	p := startDaemonProcess(t, l.Appliance, self, nil, []string{"NOTIFY_SOCKET=" + notify.LocalAddr().String()}, "--config", cfgFile, "--ready-file", ready)
+	if n := nextNote(); !strings.HasPrefix(n, "READY=1\nSTATUS=capturing 3 channels on 1 interfaces") {
+		t.Errorf("first notification %q, want READY=1 and a STATUS", n)
+	}
 	p.waitFile(t, ready)
 	c, err := ctl.NewClient(sock, ctl.ClientOptions{})
 	if err != nil {
@@ -122,6 +155,9 @@ func TestDaemonSignals(t *testing.T) {
 	}
 	code := p.wait(t, 10*time.Second)
 	took := time.Since(start)
+	if n := nextNote(); n != "STOPPING=1" {
+		t.Errorf("notification on SIGTERM %q, want STOPPING=1", n)
+	}
 	stopFeed()
 	if err := <-fed; err != nil {
 		t.Errorf("feed: %v", err)

@@ -83,7 +83,7 @@ func TestDaemonUnprivileged(t *testing.T) {
 	cfgFile, _ := unprivilegedConfig(t, dir, l.SIE.Link)
 	for i, missing := range granted {
 		rest := append(append([]caps.Cap{}, granted[:i]...), granted[i+1:]...)
-		p := startDaemonProcess(t, l.Appliance, bin, asNobody(rest...), "--config", cfgFile)
+		p := startDaemonProcess(t, l.Appliance, bin, asNobody(rest...), nil, "--config", cfgFile)
 		if code := p.wait(t, 30*time.Second); code != 1 || !strings.Contains(p.stderr.String(), "missing "+missing.String()+" (") {
 			t.Errorf("without %s: exit %d, want 1 and a message naming it:\n%s", missing, code, p.stderr)
 		}
@@ -138,7 +138,7 @@ type unprivilegedRun struct {
 func runUnprivileged(t *testing.T, l *lab.Lab, bin, dir string, granted []caps.Cap) unprivilegedRun {
 	cfgFile, state := unprivilegedConfig(t, dir, l.SIE.Link)
 	ready := filepath.Join(state, "ready")
-	p := startDaemonProcess(t, l.Appliance, bin, asNobody(granted...), "--config", cfgFile, "--ready-file", ready)
+	p := startDaemonProcess(t, l.Appliance, bin, asNobody(granted...), nil, "--config", cfgFile, "--ready-file", ready)
 	p.waitFile(t, ready)
 	st := procStatus(t, p.cmd.Process.Pid)
 	var want uint64

@@ -22,11 +22,9 @@ type index struct {
 type islot struct{ tag, seq uint32 } // tag 0: empty
 
 func newIndex(live int) *index {
-	n := 1024
-	for n < 4*live {
-		n <<= 1
-	}
-	return &index{slots: make([]islot, n), mask: uint64(n - 1)}
+	x := &index{}
+	x.reset(live)
+	return x
 }
 
 func tagOf(h uint64) uint32 {
@@ -72,11 +70,15 @@ func (x *index) reset(live int) {
 	for n < 4*live {
 		n <<= 1
 	}
-	if n == len(x.slots) {
-		clear(x.slots)
-	} else {
+	if n != len(x.slots) {
 		x.slots = make([]islot, n)
 		x.mask = uint64(n - 1)
 	}
+	// Also a new table is cleared: memory fresh from the kernel is not
+	// yet mapped, and the rebuild (which loads slots before it stores
+	// them) would otherwise take two page faults on every page, a read
+	// that maps the shared zero page and a write that copies it, instead
+	// of the one this sequential pass takes.
+	clear(x.slots)
 	x.used = 0
 }

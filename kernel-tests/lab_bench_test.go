@@ -161,7 +161,7 @@ func runGen(b *testing.B, bin, prefix, dir string, size, secs int) *lab.FeedStat
 	b.Helper()
 	cmd := exec.Command(bin, "gen", "--prefix", prefix, "--state-dir", dir, "--json",
 		"--container-size", strconv.Itoa(size), "--duration", strconv.Itoa(secs)+"s",
-		"--pool", "256", "--tx-frames", "1024", "--repeat", "0.3", "--seed", "9")
+		"--pool", "256", "--repeat", "0.3", "--seed", "9")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

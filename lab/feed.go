@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -81,8 +82,56 @@ type FeedConfig struct {
 	// compressed or fragmented cannot be renumbered and repeat their
 	// sequence numbers on each cycle. 0 generates every payload live.
 	Pool int
-	// TXFrames sizes the TX ring (0: 512 frames).
+	// TXFrames sizes the TX ring. 0 means 512 frames or, with a Pool,
+	// the frames of one whole cycle through the pools when that is at
+	// most maxPoolRing: each frame of the ring then carries the same
+	// container body on every cycle and is not copied again (see holder).
 	TXFrames int
+}
+
+// maxPoolRing bounds the TX ring that holds a whole pool cycle (about
+// 36 MiB of 9 KB frames).
+const maxPoolRing = 4096
+
+// poolCycleFrames returns the frames of one cycle of the round robin over
+// feeds through their pools, or 0 when it exceeds maxPoolRing.
+func poolCycleFrames(feeds []*channelFeed) int {
+	// Feed i sends its pool entry k%len(pool) in round k: the whole
+	// sequence repeats after lcm(pool lengths) rounds.
+	rounds := 1
+	for _, c := range feeds {
+		if len(c.pool) == 0 {
+			return 0
+		}
+		rounds = rounds / gcd(rounds, len(c.pool)) * len(c.pool)
+		if rounds*len(feeds) > maxPoolRing {
+			return 0
+		}
+	}
+	frames := 0
+	for _, c := range feeds {
+		n := 0
+		for _, e := range c.pool {
+			size := len(e.data)
+			if e.reseq {
+				// At most this many bytes of sequence fields.
+				size += 2 + binary.MaxVarintLen32 + binary.MaxVarintLen64
+			}
+			n += c.flow.frames(size)
+		}
+		frames += n * (rounds / len(c.pool))
+	}
+	if frames > maxPoolRing {
+		return 0
+	}
+	return frames
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // ChannelStats is what a feed sent on one channel.
@@ -151,14 +200,14 @@ func (c *channelFeed) Write(b []byte) (int, error) {
 		return 0, fmt.Errorf("check generated datagram: %w", err)
 	}
 	d := parts{b}
-	if err := c.send(&d, csum(b), len(pls)); err != nil {
+	if err := c.send(&d, csum(b), len(pls), noStable); err != nil {
 		return 0, err
 	}
 	return len(b), nil
 }
 
-func (c *channelFeed) send(d *parts, sum uint64, payloads int) error {
-	frames, fbytes, err := c.flow.emit(c.sink, d, sum)
+func (c *channelFeed) send(d *parts, sum uint64, payloads, stable int) error {
+	frames, fbytes, err := c.flow.emit(c.sink, d, sum, stable)
 	c.stats.Frames += uint64(frames)
 	c.stats.FrameBytes += uint64(fbytes)
 	if err != nil {
@@ -190,7 +239,8 @@ func (c *channelFeed) stepPool() error {
 	c.next = (c.next + 1) % len(c.pool)
 	if !e.reseq {
 		d := parts{e.data}
-		return c.send(&d, csum(e.data[:nmsg.HeaderSize])+e.sum, e.payloads)
+		// The pool's bytes never change.
+		return c.send(&d, csum(e.data[:nmsg.HeaderSize])+e.sum, e.payloads, 0)
 	}
 	c.tail = protowire.AppendTag(c.tail[:0], 3, protowire.VarintType)
 	c.tail = protowire.AppendVarint(c.tail, uint64(c.seq))
@@ -202,7 +252,7 @@ func (c *channelFeed) stepPool() error {
 	c.hdr[6], c.hdr[7], c.hdr[8], c.hdr[9] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
 	d := parts{c.hdr[:], e.data[nmsg.HeaderSize:], c.tail}
 	sum := addFold(addFold(csum(c.hdr[:]), e.sum), sumAt(csum(c.tail), len(e.data)))
-	return c.send(&d, sum, e.payloads)
+	return c.send(&d, sum, e.payloads, 1)
 }
 
 // poolSink collects the datagrams of the pool.
@@ -299,6 +349,9 @@ func (l *Lab) Feed(ctx context.Context, cfg FeedConfig) (*FeedStats, error) {
 			c.w = nmsg.NewWriter(c, opts)
 		}
 		feeds[i] = c
+	}
+	if cfg.TXFrames == 0 && cfg.Pool > 0 {
+		cfg.TXFrames = poolCycleFrames(feeds)
 	}
 	var ring *TXRing
 	err := l.Switch.NS.Do(func() (err error) {

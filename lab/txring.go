@@ -23,6 +23,7 @@ type TXStats struct {
 	SendCalls   uint64 // send(2) calls that flushed the ring
 	WrongFormat uint64 // frames the kernel rejected (TP_STATUS_WRONG_FORMAT)
 	SendErrors  uint64 // send(2) calls that failed
+	Kept        uint64 // frames whose container body was already in place (see holder)
 }
 
 // TXRing is an AF_PACKET socket with a memory-mapped TPACKET_V2 transmit
@@ -40,7 +41,16 @@ type TXRing struct {
 	cur       int
 	pending   int
 	frameOff  func(i int) int
+	held      []heldPart // per frame: the stable bytes it holds (see holder)
+	noted     bool       // holds was called for the current frame
 	Stats     TXStats
+}
+
+// heldPart describes stable bytes a frame holds: n bytes from src at
+// offset at. src keeps the bytes alive, so the address cannot be reused.
+type heldPart struct {
+	src   unsafe.Pointer
+	n, at int
 }
 
 // TXRingConfig sizes a TX ring.
@@ -67,6 +77,11 @@ func NewTXRing(cfg TXRingConfig) (*TXRing, error) {
 	// else 4 pages' worth of frames.
 	page := unix.Getpagesize()
 	perBlock := max(1, (4*page)/frameSize)
+	// The ring gets exactly cfg.Frames frames (a ring that holds a pool
+	// cycle must have its length).
+	for cfg.Frames%perBlock != 0 {
+		perBlock--
+	}
 	blockSize := (perBlock*frameSize + page - 1) / page * page
 	blocks := (cfg.Frames + perBlock - 1) / perBlock
 	r := &TXRing{fd: -1, frameSize: frameSize}
@@ -101,6 +116,7 @@ func NewTXRing(cfg TXRingConfig) (*TXRing, error) {
 	}
 	// Frames do not straddle blocks: index them block by block.
 	r.frames = int(req.Frame_nr)
+	r.held = make([]heldPart, r.frames)
 	r.batch = max(1, r.frames/2)
 	// Protocol 0: the socket transmits only and receives nothing.
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: cfg.Ifindex}); err != nil {
@@ -123,6 +139,7 @@ func (r *TXRing) next() ([]byte, error) {
 	for tries := 0; ; tries++ {
 		switch atomic.LoadUint32(st) {
 		case tpStatusAvailable:
+			r.noted = false
 			off := r.frameOff(r.cur)
 			return r.ring[off+tpacket2HdrLen : off+r.frameSize], nil
 		case tpStatusWrongFormat:
@@ -145,9 +162,27 @@ func (r *TXRing) next() ([]byte, error) {
 	}
 }
 
+// holds implements holder: the kernel only reads the frames of a TX ring,
+// so a frame keeps what was written into it until it is written again.
+func (r *TXRing) holds(at int, src []byte) bool {
+	h := &r.held[r.cur]
+	p := unsafe.Pointer(unsafe.SliceData(src))
+	ok := h.src == p && h.n == len(src) && h.at == at
+	*h = heldPart{src: p, n: len(src), at: at}
+	r.noted = true
+	if ok {
+		r.Stats.Kept++
+	}
+	return ok
+}
+
 // commit queues the frame of n bytes written into the last buffer from
 // next, flushing when half the ring is queued.
 func (r *TXRing) commit(n int) error {
+	if !r.noted {
+		r.held[r.cur] = heldPart{}
+	}
+	r.noted = false
 	off := r.frameOff(r.cur)
 	hdr := r.ring[off : off+tpacket2HdrLen]
 	*(*uint32)(unsafe.Pointer(&hdr[4])) = uint32(n) // tp_len

@@ -98,7 +98,7 @@ sent per channel.`,
 	fl.DurationVar(&cfg.Duration, "duration", 10*time.Second, "stop after this long (0: only --count)")
 	fl.Uint64Var(&cfg.Count, "count", 0, "stop after this many datagrams over all channels, finishing a fragment set (0: only --duration)")
 	fl.IntVar(&cfg.Pool, "pool", 0, "pre-generate `N` containers per channel and cycle through them renumbered (fast path; 0: every payload live)")
-	fl.IntVar(&cfg.TXFrames, "tx-frames", 0, "frames in the TX ring (default 512)")
+	fl.IntVar(&cfg.TXFrames, "tx-frames", 0, "frames in the TX ring (default 512; with --pool, one cycle through the pools if at most 4096)")
 	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/siecap/siecap/lab/synth"
 )
@@ -36,9 +37,17 @@ addresses = ["198.18.11.2/8431"]
 	repeats := synth.NewDedupe(12, 1764115200)
 	repeats.RepeatShare = 0.5
 	sender.send(netip.MustParseAddrPort("198.18.11.2:8431"), generate(400, repeats), 0, false)
-	chans := waitCounters(t, "stored", direct(d), map[uint16]map[string]uint64{11: {"stored": 400}, 12: {"captured": 400}})
-	if k := chans.Channels[1].Counters; k["stored"]+k["deduped"] != 400 || k["deduped"] == 0 {
-		t.Fatalf("channel 12: %v, want 400 payloads stored or deduped, some deduped", k)
+	waitCounters(t, "stored", direct(d), map[uint16]map[string]uint64{11: {"stored": 400}, 12: {"captured": 400}})
+	// Channel 12's payloads are stored (durable a commit later) or deduped.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		k := d.Channels().Channels[1].Counters
+		if k["stored"]+k["deduped"] == 400 && k["deduped"] > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("channel 12: %v, want 400 payloads stored or deduped, some deduped", k)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	cli := func(args ...string) string {

@@ -6,14 +6,12 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gopacket/gopacket/afpacket"
+	"golang.org/x/sys/unix"
 )
-
-// countFlush is how many packets a reader counts locally before it
-// publishes its counters.
-const countFlush = 64
 
 // fanoutSeq makes automatic fanout ids of one process distinct.
 var fanoutSeq atomic.Uint32
@@ -40,6 +38,8 @@ type Capture struct {
 type socket struct {
 	index int
 	tp    *afpacket.TPacket
+	fd    int // tp's descriptor
+	ring  *blockRing
 	w     *waiter
 	h     Handler
 	pkt   Packet // reused for every frame: the handler must not retain it
@@ -116,19 +116,27 @@ func (c *Capture) open(i int) (*socket, error) {
 		afpacket.OptBlockSize(cfg.BlockSize),
 		afpacket.OptNumBlocks(cfg.NumBlocks),
 		afpacket.OptBlockTimeout(cfg.BlockTimeout),
-		// Never block in gopacket's poll: the reader waits in the
-		// runtime's poller instead (see waiter).
-		afpacket.OptPollTimeout(0),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("open socket %d: %w", i, err)
 	}
-	w, err := newWaiter(tp)
+	fd, err := packetFD(tp)
 	if err != nil {
 		tp.Close()
 		return nil, fmt.Errorf("open socket %d: %w", i, err)
 	}
-	s := &socket{index: i, tp: tp, w: w}
+	ring, err := mapBlocks(fd, cfg.BlockSize, cfg.NumBlocks)
+	if err != nil {
+		tp.Close()
+		return nil, fmt.Errorf("open socket %d: %w", i, err)
+	}
+	w, err := newWaiter(fd)
+	if err != nil {
+		ring.close()
+		tp.Close()
+		return nil, fmt.Errorf("open socket %d: %w", i, err)
+	}
+	s := &socket{index: i, tp: tp, fd: fd, ring: ring, w: w}
 	if cfg.Filter != nil {
 		if err := tp.SetEBPF(int32(cfg.Filter.FD())); err != nil {
 			s.close()
@@ -156,61 +164,50 @@ func (c *Capture) read(s *socket) {
 	p.Socket = s.index
 	idler, _ := s.h.(Idler)
 	stopping := c.stopping.Load
-	// The received and bytes counters are kept in locals and published
-	// every countFlush packets and whenever the ring runs empty: two
-	// atomic additions per packet cost more than the rest of the loop.
-	var n, nbytes uint64
-	flush := func() {
-		s.received.Add(n)
-		s.bytes.Add(nbytes)
-		n, nbytes = 0, 0
-	}
-	defer flush()
 	for !stopping() {
-		data, ci, err := s.tp.ZeroCopyReadPacketData()
-		if err != nil {
-			flush()
-			if errors.Is(err, afpacket.ErrTimeout) {
-				// The ring is empty: park until the kernel retires a
-				// block.
-				if s.w.wait(c.cfg.PollTimeout, stopping) && idler != nil {
+		if !s.ring.ready() {
+			// The ring is empty: park until the kernel retires a
+			// block.
+			if s.w.wait(c.cfg.PollTimeout, stopping) {
+				if idler != nil {
 					idler.Idle(time.Now())
 				}
-				continue
+			} else if !s.ring.ready() {
+				// Woken without a block: the wakeup may be an
+				// error (the interface went away). Reading it
+				// clears it, so a lasting fault is reported once
+				// and the reader goes on waiting, not spinning.
+				s.checkError()
 			}
-			s.readErrors.Add(1)
-			// A fresh variable: taking err's address would move it to
-			// the heap on every iteration.
-			e := fmt.Errorf("read socket %d: %w", s.index, err)
-			s.lastErr.Store(&e)
-			// A persistent error (the interface went away) must not spin
-			// the core: back off for a poll interval.
-			t := time.NewTimer(c.cfg.PollTimeout)
-			select {
-			case <-c.stop:
-			case <-t.C:
-			}
-			t.Stop()
 			continue
 		}
-		p.Data = data
-		p.Length = ci.Length
-		p.Timestamp = ci.Timestamp
-		p.Ifindex = ci.InterfaceIndex
-		p.HasVLAN, p.VLAN = false, 0
-		for _, a := range ci.AncillaryData {
-			if v, ok := a.(afpacket.AncillaryVLAN); ok {
-				p.HasVLAN, p.VLAN = true, uint16(v.VLAN)
-			}
-		}
-		s.h.HandlePacket(p)
-		p.Data = nil
-		n++
-		nbytes += uint64(len(data))
-		if n == countFlush {
-			flush()
+		// The counters are published once per block: two atomic
+		// additions per packet would cost more than the rest of the
+		// loop.
+		n, nbytes, err := s.ring.each(p, s.h)
+		s.received.Add(n)
+		s.bytes.Add(nbytes)
+		if err != nil {
+			s.readErrors.Add(1)
+			e := fmt.Errorf("read socket %d: %w", s.index, err)
+			s.lastErr.Store(&e)
 		}
 	}
+}
+
+// checkError reads and clears the socket's pending error, if any, and
+// counts it as a read error.
+func (s *socket) checkError() {
+	errno, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err == nil && errno == 0 {
+		return
+	}
+	if err == nil {
+		err = syscall.Errno(errno)
+	}
+	s.readErrors.Add(1)
+	e := fmt.Errorf("read socket %d: %w", s.index, err)
+	s.lastErr.Store(&e)
 }
 
 // pollStats folds the kernel counters into the totals every StatsInterval,
@@ -320,8 +317,10 @@ func (c *Capture) closeSockets() {
 	}
 }
 
-// close releases the poller's duplicate of the descriptor and the socket.
+// close releases the poller's duplicate of the descriptor, the ring's
+// second mapping and the socket.
 func (s *socket) close() {
 	s.w.close()
+	s.ring.close()
 	s.tp.Close()
 }

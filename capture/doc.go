@@ -57,19 +57,24 @@
 //
 // # Shutdown
 //
-// gopacket crashes if a socket is closed while a read is blocked on it, so
-// Close never does that: gopacket's own poll never blocks (the sockets are
-// opened with a zero poll timeout); a reader that finds its ring empty parks
-// in the Go runtime's network poller on a duplicate of the socket's
-// descriptor until the kernel retires a block or Config.PollTimeout passes
-// (then it calls the handler's Idle method), and checks a stop flag between
-// packets. Close sets the flag, wakes every parked reader, waits for every
-// reader to return, reads the final statistics, and only then closes the
-// sockets. Parking a goroutine instead of blocking a thread in poll(2) is
-// what keeps an idle or lightly loaded reader cheap: a blocking system call
-// makes the runtime hand the processor to another thread and back.
+// A socket's ring must not be unmapped or closed while its reader walks it,
+// so Close never does that. A reader that finds its ring empty parks in the
+// Go runtime's network poller on a duplicate of the socket's descriptor
+// until the kernel retires a block or Config.PollTimeout passes (then it
+// calls the handler's Idle method), and checks a stop flag between blocks.
+// Close sets the flag, wakes every parked reader, waits for every reader to
+// return, reads the final statistics, and only then unmaps the rings and
+// closes the sockets. Parking a goroutine instead of blocking a thread in
+// poll(2) is what keeps an idle or lightly loaded reader cheap: a blocking
+// system call makes the runtime hand the processor to another thread and
+// back.
 //
-// The reader's hot path does not allocate, except that gopacket appends the
-// VLAN id of a tagged frame to CaptureInfo.AncillaryData, which allocates
-// once per tagged frame.
+// # Reading the ring
+//
+// gopacket opens the sockets and sets up their rings; the readers walk the
+// ring's blocks themselves, in a second mapping of it (see blockRing):
+// gopacket's read path takes a lock and makes an atomic addition per packet,
+// allocates per VLAN-tagged frame, and makes a system call at the end of
+// every burst. The reader's hot path does not allocate and makes no system
+// call while the ring has blocks ready.
 package capture

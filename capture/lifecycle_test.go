@@ -30,7 +30,7 @@ func sendUntil(ctx context.Context, conns []*net.UDPConn, limit int, size int) i
 
 // TestStartStopHammer starts and stops captures over and over while traffic
 // flows, with Stats called concurrently, so that the race detector and
-// gopacket's crash on a close during a read would catch an unsafe shutdown.
+// a fault on a ring unmapped during a read would catch an unsafe shutdown.
 func TestStartStopHammer(t *testing.T) {
 	p := newLab(t)
 	conns := dialUDP(t, p, 4)
@@ -285,8 +285,8 @@ func TestPromiscuous(t *testing.T) {
 	}
 }
 
-// TestReaderDoesNotAllocate checks the reader's hot path: reading untagged
-// frames and handing them to a handler must not allocate per frame.
+// TestReaderDoesNotAllocate checks the reader's hot path: reading frames
+// and handing them to a handler must not allocate per frame.
 func TestReaderDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")

@@ -20,9 +20,8 @@ import (
 // hands the reader's processor to another thread while the call blocks and
 // takes it back afterwards, and its monitor thread wakes every 20 µs while
 // system calls block. Measured on a veth pair, that cost more CPU than
-// reading the packets. So the sockets are opened with a zero poll timeout
-// (gopacket's poll never blocks and reports an empty ring as ErrTimeout),
-// and the reader waits here instead: on a duplicate of the socket's
+// reading the packets. So the reader checks the block status itself (see
+// blockRing) and, when the ring is empty, waits here: on a duplicate of the socket's
 // descriptor registered with the poller, which parks the goroutine, not a
 // thread. The kernel wakes the socket each time it retires a block, and
 // the poller is edge-triggered, so an empty-ring check followed by a wait
@@ -53,15 +52,11 @@ func packetFD(tp *afpacket.TPacket) (int, error) {
 	return fd, nil
 }
 
-// newWaiter registers a duplicate of tp's socket with the poller. The
-// duplicate shares the open file description, so it becomes non-blocking
-// too; gopacket only mmaps, polls and sets options on it, which
-// O_NONBLOCK does not change.
-func newWaiter(tp *afpacket.TPacket) (*waiter, error) {
-	fd, err := packetFD(tp)
-	if err != nil {
-		return nil, err
-	}
+// newWaiter registers a duplicate of the socket descriptor fd with the
+// poller. The duplicate shares the open file description, so it becomes
+// non-blocking too; gopacket only mmaps, polls and sets options on it,
+// which O_NONBLOCK does not change.
+func newWaiter(fd int) (*waiter, error) {
 	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("duplicate socket descriptor: %w", err)

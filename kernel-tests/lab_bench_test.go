@@ -54,6 +54,13 @@ func BenchmarkLabCapture(b *testing.B) {
 	}
 }
 
+// The ring geometry of BenchmarkLabCapture: the defaults, or
+// SIECAP_BENCH_BLOCK_SIZE (bytes) and SIECAP_BENCH_BLOCKS to compare others.
+var (
+	benchBlockSize, _ = strconv.Atoi(os.Getenv("SIECAP_BENCH_BLOCK_SIZE"))
+	benchBlocks, _    = strconv.Atoi(os.Getenv("SIECAP_BENCH_BLOCKS"))
+)
+
 func benchLabCapture(b *testing.B, size int, half bool, secs int) {
 	dir := b.TempDir()
 	bin := siecapBinary(b, dir)
@@ -75,7 +82,7 @@ func benchLabCapture(b *testing.B, size int, half bool, secs int) {
 		// One counter per socket: a shared one would cost contended
 		// atomic additions the capture itself does not have.
 		var counters []*capture.Counter
-		cfg := capture.Config{Interface: l.Names.SIELink}
+		cfg := capture.Config{Interface: l.Names.SIELink, BlockSize: benchBlockSize, NumBlocks: benchBlocks}
 		if f != nil {
 			cfg.Filter = f.SocketProgram()
 		}

@@ -187,7 +187,7 @@ func defaults() Config {
 		LogLevel: slog.LevelInfo,
 		Setup:    Setup{LinkUp: true, MTU: 9000},
 		Capture: Capture{
-			Sockets: 2, RingSize: 64, BlockSize: 1 << 20, BlockCount: 16,
+			Sockets: 2, RingSize: 64, BlockSize: 4 << 20, BlockCount: 4, // capture's defaults: 16 MiB per socket
 			BlockTimeout: 10 * time.Millisecond, Promisc: true,
 		},
 		Spool: Spool{

@@ -110,21 +110,22 @@ func (r Reason) Drops() bool { return r == ReasonDrop || r == ReasonDropDefault 
 // Kernel limits (include/shared.h).
 const (
 	maxSlots  = 512
-	maxKeys   = 1024
+	maxKeys   = 1023
 	maxFields = 1024
 	window    = 24
 )
 
 // Flags of a kernel rule (SC_F_*).
 const (
-	flagDropNotNMSG     = 0x01
-	flagDropUnconfigued = 0x02
-	flagCountPayloads   = 0x04
+	flagDropNotNMSG      = 0x01
+	flagDropUnconfigured = 0x02
+	flagCountPayloads    = 0x04
 )
 
 // compiledRule is a channel's rule in the kernel's form.
 type compiledRule struct {
 	id     uint32
+	entry  uint16 // entry of the kernel's channel table
 	action Action
 	flags  uint8
 	vidAll [4]uint64
@@ -172,6 +173,8 @@ type Ruleset struct {
 	cfg              Config
 	vlans            map[uint16]*compiledRule
 	addrs            map[addrKey]*compiledRule
+	rules            []*compiledRule // in channel order
+	table            addrTable
 	dropUnconfigured bool
 }
 
@@ -187,7 +190,10 @@ func Compile(cfg Config) (*Ruleset, error) {
 		dropUnconfigured: cfg.DropUnconfigured,
 	}
 	ids := map[uint32]bool{}
-	keys := 1
+	keys := 0
+	if len(cfg.Channels) > maxSlots-1 {
+		return nil, fmt.Errorf("%w: %d channels, at most %d", ErrConfig, len(cfg.Channels), maxSlots-1)
+	}
 	for _, ch := range cfg.Channels {
 		if ch.ID == 0 {
 			return nil, fmt.Errorf("%w: channel id 0 is reserved", ErrConfig)
@@ -199,7 +205,8 @@ func Compile(cfg Config) (*Ruleset, error) {
 		if ch.Rule.Action > Deny {
 			return nil, fmt.Errorf("%w: channel %d: unknown action %d", ErrConfig, ch.ID, ch.Rule.Action)
 		}
-		r := &compiledRule{id: ch.ID, action: ch.Rule.Action}
+		r := &compiledRule{id: ch.ID, entry: uint16(tableRule + len(rs.rules)), action: ch.Rule.Action}
+		rs.rules = append(rs.rules, r)
 		if ch.Rule.DropNotNMSG {
 			r.flags |= flagDropNotNMSG
 		}
@@ -237,10 +244,11 @@ func Compile(cfg Config) (*Ruleset, error) {
 		}
 	}
 	if keys > maxKeys {
-		return nil, fmt.Errorf("%w: %d vlan and address keys, at most %d", ErrConfig, keys-1, maxKeys-1)
+		return nil, fmt.Errorf("%w: %d vlan and address keys, at most %d", ErrConfig, keys, maxKeys)
 	}
-	if len(ids) > maxSlots-1 {
-		return nil, fmt.Errorf("%w: %d channels, at most %d", ErrConfig, len(ids), maxSlots-1)
+	var err error
+	if rs.table, err = buildAddrTable(rs.addrs); err != nil {
+		return nil, err
 	}
 	return rs, nil
 }

@@ -4,8 +4,8 @@
 //
 // # Programs
 //
-// One parser (filter.c, include/parsing.h) is compiled into three programs
-// that share the maps:
+// One parser (filter.c, include/parsing.h, include/walk.h) is compiled into
+// three programs that share the maps. Minimum kernels:
 //
 //   - siecap_xdp, an xdp.frags program (multi-buffer, so it attaches at MTU
 //     9000 where drivers support it: i40e, ice, mlx5, veth). Linux 6.1.
@@ -16,11 +16,15 @@
 //     program is loaded: detach it before removing the interface.
 //   - siecap_socket, a socket filter for AF_PACKET SOCK_RAW capture sockets,
 //     for every driver at every MTU (ixgbe refuses native XDP at MTU 9000).
-//     The VLAN tag comes from __sk_buff->vlan_tci. Linux 6.1.
+//     The VLAN tag comes from __sk_buff->vlan_tci. Linux 6.1. Linux before
+//     6.9 charges a socket filter to the socket's option memory and refuses
+//     one larger than net.core.optmem_max (20 KiB by default on 6.1: about
+//     2,550 instructions), so this program is kept small (it unrolls less
+//     of the payload walk than XDP); a test holds it under 2,450.
 //
 // The programs use nothing newer than 6.1 (bpf_loop, bpf_xdp_load_bytes,
-// bpf_xdp_get_buff_len, BTF maps, map-in-map), are compiled for -mcpu=v3
-// (no ISA v4) and need no tcx.
+// bpf_xdp_get_buff_len, BTF maps, map-in-map, global functions), are
+// compiled for -mcpu=v3 (no ISA v4) and need no tcx.
 //
 // # Classification
 //
@@ -32,10 +36,10 @@
 // an Allow or Deny list of (vendor, message type) pairs. For a list, the
 // header must be valid (version 2, known flags, length matching the
 // datagram); containers flagged ZLIB or FRAGMENT pass as opaque; otherwise
-// the program walks the container's top-level protobuf fields with bpf_loop
-// and reads each payload's vendor id and message type (expected as the
-// payload's first two fields, as every NMSG encoder writes them). The walk
-// stops at the first allowed payload and the container passes; the
+// the program walks the container's top-level protobuf fields and reads
+// each payload's vendor id and message type (expected as the payload's
+// first two fields, as every NMSG encoder writes them). The walk stops at
+// the first allowed payload and the container passes; the
 // container is dropped only when every field was read and every payload is
 // denied. A payload it cannot read makes the container pass (Partial), bad
 // protobuf makes it pass (Malformed): user space then filters payload by
@@ -45,6 +49,18 @@
 // Rule.DropNotNMSG or Config.DropUnconfigured says otherwise; traffic that
 // is not IP (ARP) always passes. NMSG on no configured channel is recorded
 // in the discovery LRU map.
+//
+// The walk reads at most 1,024 fields (more make the container Partial).
+// XDP decodes the first field straight from the packet, so a container
+// whose first payload is allowed costs no copy; otherwise the body is
+// copied once into a per-CPU scratch buffer (map scratch: one entry per
+// possible CPU for XDP, one for the socket filter) with one helper call,
+// and bpf_loop walks the copy, several fields per iteration on a fast path
+// that takes the common field shapes (one-byte keys, varints of up to 7
+// bytes, lengths of up to 2 bytes, payloads that start 08 <vid> 10
+// <msgtype> with both below 128) and hands every other field to a general
+// decoder. Both give the same result; the tests check them against the
+// reference on random protobuf.
 //
 // Classify is a pure-Go reference classifier with exactly these semantics;
 // the kernel tests compare the two on random and mutated frames.
@@ -70,10 +86,15 @@
 //
 // # Atomic rule changes
 //
-// All channel and rule state lives in one hash map (VLAN keys, address/port
-// keys and a defaults key, each mapping to a complete rule) held in slot 0
-// of an ARRAY_OF_MAPS. A program fetches the inner map once per frame and
-// does every lookup in it. Update builds a complete new inner map from a
+// All channel and rule state lives in one array map, the channel table,
+// held in slot 0 of an ARRAY_OF_MAPS: entry 0 is a directory (the rule entry
+// of every VLAN id, indexed directly, the defaults' flags and the seed of
+// the address hash), the next 16 entries an open-addressing hash table of
+// destination address/port keys (4,096 slots, at most 8 probes; Compile
+// picks the seed), and one entry per channel holds its rule. A program
+// fetches the table once per frame and does every lookup in it: a directory
+// read for a VLAN, a hash and usually one probe for an address, and no
+// kernel hashing of long keys. Update builds a complete new inner map from a
 // Ruleset and installs it with one BPF_MAP_UPDATE_ELEM on the outer map: a
 // frame that started before the swap holds (under RCU) the old map and sees
 // only the old rules; a frame that starts after it sees only the new ones.

@@ -4,21 +4,20 @@
  * (multi-buffer, for jumbo frames), its device-bound variant that reads the
  * VLAN tag a NIC stripped, and a socket filter for AF_PACKET sockets. */
 
-#include "include/parsing.h"
+#include "include/walk.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The channel map: VLAN ids, destination address/port pairs and the
- * defaults entry, each mapping to a rule. User space builds a whole new map
- * for every change and swaps it into channels[0] with one update, so a
- * packet (which fetches the inner map once) sees either the old set or the
- * new one. */
+
+/* The channel table (see shared.h): the directory, the address hash
+ * table and the rules. User space builds a whole new table for every change
+ * and swaps it into channels[0] with one update, so a packet (which fetches
+ * the table once) sees either the old set or the new one. */
 struct chan_map {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SC_MAX_KEYS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sc_chan_key);
-	__type(value, struct sc_rule);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SC_ENTRIES);
+	__type(key, __u32);
+	__type(value, union sc_entry);
 };
 
 /* The template of the inner maps. Declaring it as a map makes clang-14 emit
@@ -26,6 +25,9 @@ struct chan_map {
  * when they are reached only through __array); programs never use it, so
  * the loader never creates it. */
 struct chan_map channels_template SEC(".maps");
+
+_Static_assert(sizeof(union sc_entry) == sizeof(struct sc_rule), "rules set the entry size");
+_Static_assert(sizeof(struct sc_dir) == sizeof(struct sc_rule), "the directory fills an entry");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
@@ -48,50 +50,90 @@ struct {
 	__type(value, struct sc_disc_val);
 } discovery SEC(".maps");
 
+/* Scratch buffers of the payload walk: entry CPU for XDP, scratch_cpus +
+ * CPU for the socket filter (a socket filter run in process context can be
+ * interrupted by XDP on the same CPU; the busy flag covers the rest). Load
+ * sizes the map to the possible CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct sc_scratch);
+} scratch SEC(".maps");
 
-static long walk_xdp(__u32 i, void *data)
+volatile const __u32 scratch_cpus = 1;
+
+static long walk_cb_xdp(__u32 i, void *ctx)
 {
-	return walk_step(data, true);
+	return walk_loop(ctx, SC_FAST_FIELDS_XDP);
 }
 
-static long walk_skb(__u32 i, void *data)
+static long walk_cb_skb(__u32 i, void *ctx)
 {
-	return walk_step(data, false);
+	return walk_loop(ctx, SC_FAST_FIELDS_SKB);
 }
 
-static __always_inline const struct sc_rule *lookup_vlan(void *chans, __u16 vlan)
+static __always_inline const struct sc_rule *rule_at(void *chans, __u32 e)
 {
-	struct sc_chan_key k;
+	const union sc_entry *v;
 
-	__builtin_memset(&k, 0, sizeof(k));
-	k.kind = SC_K_VLAN;
-	k.vlan = vlan;
-	return bpf_map_lookup_elem(chans, &k);
+	if (e < SC_E_RULE || e >= SC_ENTRIES)
+		return NULL;
+	v = bpf_map_lookup_elem(chans, &e);
+	return v ? &v->rule : NULL;
 }
 
-static __always_inline const struct sc_rule *lookup_addr(void *chans, const struct sc_frame *f)
+static __always_inline const struct sc_rule *lookup_vlan(void *chans, const struct sc_dir *dir,
+							 __u16 vlan)
 {
-	struct sc_chan_key k;
-
-	__builtin_memset(&k, 0, sizeof(k));
-	k.kind = SC_K_ADDR;
-	k.family = f->family;
-	k.port = f->port;
-	__builtin_memcpy(k.addr, f->addr, 16);
-	return bpf_map_lookup_elem(chans, &k);
+	return rule_at(chans, dir->vlan[vlan & 0x0fff]);
 }
 
-static __always_inline bool drop_unconfigured(void *chans)
+/* sc_addr_hash is the address table's hash; bpf/table.go has its twin.
+ * Each word is multiplied on its own (the products are independent, so
+ * the CPU computes them side by side), then murmur3's finalizer spreads
+ * every bit over the slot index. */
+static __always_inline __u32 sc_addr_hash(__u32 seed, const __u32 w[4], __u16 port, __u8 family)
 {
-	struct sc_chan_key k;
-	const struct sc_rule *d;
+	__u32 h = seed ^ ((__u32)port << 8 | family);
 
-	if (!chans)
-		return false;
-	__builtin_memset(&k, 0, sizeof(k));
-	k.kind = SC_K_DEFAULTS;
-	d = bpf_map_lookup_elem(chans, &k);
-	return d && (d->flags & SC_F_DROP_UNCONFIGURED);
+	h ^= w[0] * 0x9e3779b1 ^ w[1] * 0x85ebca77 ^ w[2] * 0xc2b2ae3d ^ w[3] * 0x27d4eb2f;
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	return h ^ (h >> 16);
+}
+
+static __always_inline const struct sc_rule *lookup_addr(void *chans, const struct sc_dir *dir,
+							 const struct sc_frame *f)
+{
+	__u32 w[4], h;
+	__u64 a0, a1;
+
+	__builtin_memcpy(w, f->addr, 16);
+	__builtin_memcpy(&a0, f->addr, 8);
+	__builtin_memcpy(&a1, f->addr + 8, 8);
+	h = sc_addr_hash(dir->seed, w, f->port, f->family);
+	/* A loop, not unrolled: a frame seldom needs a second probe, and the
+	 * socket filter must stay small. */
+#pragma clang loop unroll(disable)
+	for (int p = 0; p < SC_ADDR_PROBES; p++) {
+		__u32 s = (h + p) & (SC_ADDR_SLOTS - 1);
+		__u32 e = SC_E_ADDR + s / SC_ADDR_PER_ENTRY;
+		const union sc_entry *v = bpf_map_lookup_elem(chans, &e);
+		const struct sc_addr_slot *sl;
+
+		if (!v)
+			return NULL;
+		sl = &v->addr[s % SC_ADDR_PER_ENTRY];
+		if (!sl->family)
+			return NULL;
+		if (sl->family == f->family && sl->port == f->port &&
+		    sc_u64(sl->addr) == a0 && sc_u64(sl->addr + 8) == a1)
+			return rule_at(chans, sl->entry);
+	}
+	return NULL;
 }
 
 static __always_inline void discover(const struct sc_frame *f, __u32 len)
@@ -138,25 +180,76 @@ static __always_inline __u32 classify_nmsg(struct hdr_cursor *c, bool xdp, const
 	if (hdr[4])
 		return SC_V_OPAQUE;
 
-	struct sc_walk w = {
-		.ctx = c->ctx,
-		.rule = rule,
-		.off = data + 10,
-		.end = data + 10 + n,
-		.count = rule->flags & SC_F_COUNT_PAYLOADS,
-	};
-	bpf_loop(SC_MAX_FIELDS, xdp ? (void *)walk_xdp : (void *)walk_skb, &w, 0);
-	*npay = w.npay;
+	struct sc_pos p = {};
+	__u32 body = data + 10, left = SC_MAX_FIELDS;
+	bool count = rule->flags & SC_F_COUNT_PAYLOADS;
+
+	if (n == 0) {
+		p.state = SC_W_DONE;
+		goto decide;
+	}
+	/* In XDP, the first field straight from the packet: a container
+	 * whose first payload decides costs no copy. */
+	if (xdp && body <= 0x3fff) {
+		struct xdp_md *x = c->ctx;
+		void *pkt = (void *)(long)x->data + body;
+		__u32 k;
+
+		if (pkt + 8 <= (void *)(long)x->data_end &&
+		    (k = walk_fast(rule, &p, sc_u64(pkt), n, rule->action >= SC_A_ALLOW))) {
+			p.o = k;
+			left--;
+			if (p.decided && !count) {
+				p.state = p.decided;
+				goto decide;
+			}
+			if (p.o == n) {
+				p.state = SC_W_DONE;
+				goto decide;
+			}
+		}
+	}
+	/* The rest, from a copy of the body. */
+	{
+		__u32 idx = bpf_get_smp_processor_id() + (xdp ? 0 : scratch_cpus), n1 = n - 1;
+		struct sc_scratch *s = bpf_map_lookup_elem(&scratch, &idx);
+		struct sc_walk w = {.rule = rule, .s = s};
+
+		sc_opaque(n1);
+		if (!s || s->busy || n1 >= SC_BUF_MASK) {
+			p.state = SC_W_PARTIAL;
+			goto decide;
+		}
+		s->busy = 1;
+		if (sc_load_bytes(c->ctx, xdp, body, s->buf, n1 + 1) < 0) {
+			s->busy = 0;
+			return SC_V_MALFORMED;
+		}
+		s->off = p.o;
+		s->end = n;
+		s->npay = p.npay;
+		s->decided = p.decided;
+		s->state = SC_W_RUNNING;
+		s->left = left;
+		bpf_loop(SC_MAX_FIELDS, xdp ? (void *)walk_cb_xdp : (void *)walk_cb_skb, &w, 0);
+		p.o = s->off;
+		p.npay = s->npay;
+		p.decided = s->decided;
+		p.state = s->state;
+		s->busy = 0;
+	}
+decide:
+	*npay = p.npay;
 	/* A decision stands whatever the counting walk finds after it. */
-	if (w.decided)
-		w.state = w.decided;
-	if (w.state == SC_W_RUNNING)
-		w.state = w.off == w.end ? SC_W_DONE : SC_W_PARTIAL;
-	switch (w.state) {
+	if (p.decided)
+		p.state = p.decided;
+	if (p.state == SC_W_RUNNING)
+		p.state = p.o == n ? SC_W_DONE : SC_W_PARTIAL;
+	switch (p.state) {
 	case SC_W_DONE:
 		if (rule->action == SC_A_PASS_ALL)
 			return SC_V_PASS;
-		return w.npay || rule->action == SC_A_DROP_ALL ? SC_V_DROP : SC_V_PASS;
+		return p.npay || rule->action == SC_A_DROP_ALL ? SC_V_DROP : SC_V_PASS;
 	case SC_W_ALLOWED:
 		return SC_V_PASS;
 	case SC_W_PARTIAL:
@@ -173,24 +266,36 @@ static __always_inline bool classify(void *ctx, bool xdp, __u32 len, __u16 meta_
 	struct sc_frame f;
 	const struct sc_rule *rule = NULL;
 	struct sc_counters *cnt;
+	const struct sc_dir *dir = NULL;
 	__u32 zero = 0, verdict, npay = 0, slot;
 	void *chans;
-	int l3 = SC_L3_NONE;
+	int l3 = -1;
 	__u16 proto;
 
 	__builtin_memset(&f, 0, sizeof(f));
 	chans = bpf_map_lookup_elem(&channels, &zero);
-	proto = parse_vlans(&c, xdp, &f, meta_proto, meta_tci, has_meta);
-	if (proto == ETH_P_IP)
-		l3 = parse_ipv4(&c, xdp, &f);
-	else if (proto == ETH_P_IPV6)
-		l3 = parse_ipv6(&c, xdp, &f);
-	if (chans && f.has_vlan)
-		rule = lookup_vlan(chans, f.vlan);
-	if (l3 == SC_L3_UDP && parse_udp(&c, xdp, &f) < 0)
+	if (chans) {
+		const union sc_entry *v = bpf_map_lookup_elem(chans, &zero);
+
+		dir = v ? &v->dir : NULL;
+	}
+	if (xdp && !has_meta)
+		l3 = parse_xdp_fast(ctx, &f);
+	if (l3 < 0) {
+		__builtin_memset(&f, 0, sizeof(f));
 		l3 = SC_L3_NONE;
-	if (chans && !rule && l3 == SC_L3_UDP)
-		rule = lookup_addr(chans, &f);
+		proto = parse_vlans(&c, xdp, &f, meta_proto, meta_tci, has_meta);
+		if (proto == ETH_P_IP)
+			l3 = parse_ipv4(&c, xdp, &f);
+		else if (proto == ETH_P_IPV6)
+			l3 = parse_ipv6(&c, xdp, &f);
+		if (l3 == SC_L3_UDP && parse_udp(&c, xdp, &f) < 0)
+			l3 = SC_L3_NONE;
+	}
+	if (dir && f.has_vlan)
+		rule = lookup_vlan(chans, dir, f.vlan);
+	if (dir && !rule && l3 == SC_L3_UDP)
+		rule = lookup_addr(chans, dir, &f);
 
 	switch (l3) {
 	case SC_L3_UDP: {
@@ -204,7 +309,7 @@ static __always_inline bool classify(void *ctx, bool xdp, __u32 len, __u16 meta_
 		}
 		if (!rule) {
 			discover(&f, len);
-			verdict = drop_unconfigured(chans) ? SC_V_DROP_DEFAULT : SC_V_PASS;
+			verdict = dir && (dir->flags & SC_F_DROP_UNCONFIGURED) ? SC_V_DROP_DEFAULT : SC_V_PASS;
 			break;
 		}
 		if (rule->action == SC_A_PASS_ALL && !(rule->flags & SC_F_COUNT_PAYLOADS))

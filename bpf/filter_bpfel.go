@@ -13,14 +13,14 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-type filterScChanKey struct {
+type filterScAddrSlot struct {
 	_      structs.HostLayout
-	Kind   uint8
-	Family uint8
-	Port   uint16
-	Vlan   uint16
-	Pad    uint16
 	Addr   [16]uint8
+	Port   uint16
+	Family uint8
+	Pad    uint8
+	Entry  uint16
+	Pad2   uint16
 }
 
 type filterScCounters struct {
@@ -28,6 +28,14 @@ type filterScCounters struct {
 	Packets  [8]uint64
 	Bytes    [8]uint64
 	Payloads [8]uint64
+}
+
+type filterScDir struct {
+	_     structs.HostLayout
+	Vlan  [4096]uint16
+	Flags uint32
+	Seed  uint32
+	Pad   [32]uint8
 }
 
 type filterScDiscKey struct {
@@ -46,6 +54,11 @@ type filterScDiscVal struct {
 	Bytes   uint64
 }
 
+type filterScEntry struct {
+	_    structs.HostLayout
+	Rule filterScRule
+}
+
 type filterScRule struct {
 	_      structs.HostLayout
 	Slot   uint32
@@ -56,6 +69,19 @@ type filterScRule struct {
 	Pairs  [1024]uint64
 }
 
+type filterScScratch struct {
+	_       structs.HostLayout
+	Off     uint32
+	End     uint32
+	Npay    uint32
+	State   uint32
+	Decided uint32
+	Left    uint32
+	Busy    uint32
+	Pad     uint32
+	Buf     [65560]uint8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -64,11 +90,13 @@ const (
 	filterMapChannelsTemplate   = "channels_template"
 	filterMapCounters           = "counters"
 	filterMapDiscovery          = "discovery"
+	filterMapScratch            = "scratch"
 	filterProgBaselineSocket    = "baseline_socket"
 	filterProgBaselineXdp       = "baseline_xdp"
 	filterProgSiecapSocket      = "siecap_socket"
 	filterProgSiecapXdp         = "siecap_xdp"
 	filterProgSiecapXdpVlanmeta = "siecap_xdp_vlanmeta"
+	filterVarScratchCpus        = "scratch_cpus"
 	filterVarSkbDataOffset      = "skb_data_offset"
 )
 
@@ -129,12 +157,14 @@ type filterMapSpecs struct {
 	ChannelsTemplate *ebpf.MapSpec `ebpf:"channels_template"`
 	Counters         *ebpf.MapSpec `ebpf:"counters"`
 	Discovery        *ebpf.MapSpec `ebpf:"discovery"`
+	Scratch          *ebpf.MapSpec `ebpf:"scratch"`
 }
 
 // filterVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type filterVariableSpecs struct {
+	ScratchCpus   *ebpf.VariableSpec `ebpf:"scratch_cpus"`
 	SkbDataOffset *ebpf.VariableSpec `ebpf:"skb_data_offset"`
 }
 
@@ -162,6 +192,7 @@ type filterMaps struct {
 	ChannelsTemplate *ebpf.Map `ebpf:"channels_template"`
 	Counters         *ebpf.Map `ebpf:"counters"`
 	Discovery        *ebpf.Map `ebpf:"discovery"`
+	Scratch          *ebpf.Map `ebpf:"scratch"`
 }
 
 func (m *filterMaps) Close() error {
@@ -170,6 +201,7 @@ func (m *filterMaps) Close() error {
 		m.ChannelsTemplate,
 		m.Counters,
 		m.Discovery,
+		m.Scratch,
 	)
 }
 
@@ -177,6 +209,7 @@ func (m *filterMaps) Close() error {
 //
 // It can be passed to loadFilterObjects or ebpf.CollectionSpec.LoadAndAssign.
 type filterVariables struct {
+	ScratchCpus   *ebpf.Variable `ebpf:"scratch_cpus"`
 	SkbDataOffset *ebpf.Variable `ebpf:"skb_data_offset"`
 }
 

@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -31,6 +32,7 @@ type objects struct {
 	Channels  *ebpf.Map     `ebpf:"channels"`
 	Counters  *ebpf.Map     `ebpf:"counters"`
 	Discovery *ebpf.Map     `ebpf:"discovery"`
+	Scratch   *ebpf.Map     `ebpf:"scratch"`
 }
 
 type baselines struct {
@@ -67,6 +69,15 @@ func Load(opts Options) (*Filter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load filter spec: %w", err)
 	}
+	// One scratch buffer per CPU for XDP and one for the socket filter.
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return nil, fmt.Errorf("count possible cpus: %w", err)
+	}
+	spec.Maps["scratch"].MaxEntries = 2 * uint32(cpus)
+	if err := spec.Variables["scratch_cpus"].Set(uint32(cpus)); err != nil {
+		return nil, fmt.Errorf("set scratch_cpus: %w", err)
+	}
 	if opts.SocketDataAtL3 {
 		if err := spec.Variables["skb_data_offset"].Set(uint32(14)); err != nil {
 			return nil, fmt.Errorf("set skb_data_offset: %w", err)
@@ -93,7 +104,7 @@ func Load(opts Options) (*Filter, error) {
 
 func (o *objects) close() error {
 	var errs []error
-	for _, c := range []interface{ Close() error }{o.XDP, o.Socket, o.Channels, o.Counters, o.Discovery} {
+	for _, c := range []interface{ Close() error }{o.XDP, o.Socket, o.Channels, o.Counters, o.Discovery, o.Scratch} {
 		if c != nil {
 			errs = append(errs, c.Close())
 		}
@@ -154,34 +165,7 @@ func (f *Filter) Update(rs *Ruleset) error {
 	if err != nil {
 		return fmt.Errorf("create channel map: %w", err)
 	}
-	put := func(k filterScChanKey, r *compiledRule) error {
-		v := filterScRule{Action: uint8(r.action), Flags: r.flags, VidAll: r.vidAll, Pairs: r.pairs}
-		if r.id != 0 {
-			s, err := slotOf(r.id)
-			if err != nil {
-				return err
-			}
-			v.Slot = s
-		}
-		if err := inner.Put(&k, &v); err != nil {
-			return fmt.Errorf("put channel key %+v: %w", k, err)
-		}
-		return nil
-	}
-	for vlan, r := range rs.vlans {
-		if err = put(filterScChanKey{Kind: 1, Vlan: vlan}, r); err != nil {
-			break
-		}
-	}
-	for ak, r := range rs.addrs {
-		if err != nil {
-			break
-		}
-		err = put(filterScChanKey{Kind: 2, Family: ak.family, Port: ak.port, Addr: ak.addr}, r)
-	}
-	if err == nil && rs.dropUnconfigured {
-		err = put(filterScChanKey{Kind: 3}, &compiledRule{flags: flagDropUnconfigued})
-	}
+	err = writeTable(inner, rs, slotOf)
 	if err == nil {
 		// One syscall replaces the whole set; for map-in-map updates the
 		// kernel also waits for running programs (synchronize_rcu), so
@@ -200,6 +184,66 @@ func (f *Filter) Update(rs *Ruleset) error {
 	}
 	f.inner, f.rs, f.slots, f.ids = inner, rs, slots, ids
 	return nil
+}
+
+// writeTable fills a new channel table with rs: the directory, the address
+// hash table and one rule entry per channel.
+func writeTable(m *ebpf.Map, rs *Ruleset, slotOf func(id uint32) (uint32, error)) error {
+	size := int(m.ValueSize())
+	put := func(entry uint32, v any) error {
+		b, err := binary.Append(make([]byte, 0, size), binary.NativeEndian, v)
+		if err != nil {
+			return fmt.Errorf("marshal channel table entry %d: %w", entry, err)
+		}
+		if len(b) > size {
+			return fmt.Errorf("marshal channel table entry %d: %d bytes, entries have %d", entry, len(b), size)
+		}
+		if err := m.Put(entry, append(b, make([]byte, size-len(b))...)); err != nil {
+			return fmt.Errorf("put channel table entry %d: %w", entry, err)
+		}
+		return nil
+	}
+	for _, r := range rs.rules {
+		s, err := slotOf(r.id)
+		if err != nil {
+			return err
+		}
+		v := filterScRule{Slot: s, Action: uint8(r.action), Flags: r.flags, VidAll: r.vidAll, Pairs: r.pairs}
+		// A vendor listed with all its types also has every (vendor,
+		// type) bit set, so that the programs' fast path tests one bit.
+		for vid := range 256 {
+			if r.vidAll[vid>>6]&(1<<(vid&63)) != 0 {
+				for i := range 4 {
+					v.Pairs[vid*4+i] = ^uint64(0)
+				}
+			}
+		}
+		if err := put(uint32(r.entry), &v); err != nil {
+			return err
+		}
+	}
+	var addrs [addrSlots / addrPerEntry][addrPerEntry]filterScAddrSlot
+	var filled [addrSlots / addrPerEntry]bool
+	for _, p := range rs.table.placed {
+		e, i := p.slot/addrPerEntry, p.slot%addrPerEntry
+		addrs[e][i] = filterScAddrSlot{Addr: p.key.addr, Port: p.key.port, Family: p.key.family, Entry: p.rule.entry}
+		filled[e] = true
+	}
+	for e := range addrs {
+		if filled[e] {
+			if err := put(uint32(tableAddr+e), &addrs[e]); err != nil {
+				return err
+			}
+		}
+	}
+	dir := filterScDir{Seed: rs.table.seed}
+	for vlan, r := range rs.vlans {
+		dir.Vlan[vlan] = r.entry
+	}
+	if rs.dropUnconfigured {
+		dir.Flags |= flagDropUnconfigured
+	}
+	return put(tableDir, &dir)
 }
 
 // XDPOptions choose how AttachXDP attaches.
@@ -280,6 +324,7 @@ func (f *Filter) loadVLANMeta(ifindex int) (*ebpf.Program, error) {
 	}
 	err := spec.LoadAndAssign(&o, &ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{
 		"channels": f.objs.Channels, "counters": f.objs.Counters, "discovery": f.objs.Discovery,
+		"scratch": f.objs.Scratch,
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("load device-bound xdp program (needs Linux 6.8+ and a driver with VLAN metadata): %w", err)

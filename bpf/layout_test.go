@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"encoding/binary"
 	"reflect"
 	"testing"
 
@@ -16,11 +17,12 @@ func TestLayoutMatchesBTF(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, typ := range map[string]any{
-		"sc_chan_key": filterScChanKey{},
-		"sc_rule":     filterScRule{},
-		"sc_counters": filterScCounters{},
-		"sc_disc_key": filterScDiscKey{},
-		"sc_disc_val": filterScDiscVal{},
+		"sc_rule":      filterScRule{},
+		"sc_dir":       filterScDir{},
+		"sc_addr_slot": filterScAddrSlot{},
+		"sc_counters":  filterScCounters{},
+		"sc_disc_key":  filterScDiscKey{},
+		"sc_disc_val":  filterScDiscVal{},
 	} {
 		var s *btf.Struct
 		if err := spec.Types.TypeByName(name, &s); err != nil {
@@ -54,8 +56,14 @@ func TestLayoutMatchesBTF(t *testing.T) {
 	if got := spec.Maps["counters"].MaxEntries; got != maxSlots {
 		t.Errorf("counters map has %d entries, Go assumes %d", got, maxSlots)
 	}
-	if got := spec.Maps["channels"].InnerMap.MaxEntries; got != maxKeys {
-		t.Errorf("channel map has %d entries, Go assumes %d", got, maxKeys)
+	inner := spec.Maps["channels"].InnerMap
+	if inner.MaxEntries != tableEntries {
+		t.Errorf("channel table has %d entries, Go assumes %d", inner.MaxEntries, tableEntries)
+	}
+	if rule := binary.Size(filterScRule{}); inner.ValueSize != uint32(rule) || binary.Size(filterScDir{}) != rule ||
+		binary.Size([addrPerEntry]filterScAddrSlot{}) > rule {
+		t.Errorf("channel table entries of %d bytes: rule %d, directory %d, address slots %d", inner.ValueSize,
+			rule, binary.Size(filterScDir{}), binary.Size([addrPerEntry]filterScAddrSlot{}))
 	}
 	if n := len(filterScCounters{}.Packets); n < NumReasons {
 		t.Errorf("counters have %d verdicts, Go has %d", n, NumReasons)

@@ -20,6 +20,7 @@ var (
 	benchDrop  = netip.MustParseAddrPort("198.18.6.255:8430")
 	benchAllow = netip.MustParseAddrPort("198.18.7.255:8430")
 	benchWalk  = netip.MustParseAddrPort("198.18.8.255:8430")
+	benchCount = netip.MustParseAddrPort("198.18.10.255:8430")
 )
 
 func benchConfig() bpf.Config {
@@ -31,6 +32,8 @@ func benchConfig() bpf.Config {
 		{ID: 4, Addrs: []netip.AddrPort{benchDrop}, Rule: bpf.Rule{Action: bpf.DropAll}},
 		{ID: 5, Addrs: []netip.AddrPort{benchAllow}, Rule: bpf.Rule{Action: bpf.Allow, Types: dedupe}},
 		{ID: 6, Addrs: []netip.AddrPort{benchWalk}, Rule: bpf.Rule{Action: bpf.Deny, Types: dedupe}},
+		{ID: 7, VLANs: []uint16{700}, Rule: bpf.Rule{Action: bpf.DropAll, CountPayloads: true}},
+		{ID: 8, Addrs: []netip.AddrPort{benchCount}, Rule: bpf.Rule{Action: bpf.DropAll, CountPayloads: true}},
 	}}
 }
 
@@ -57,6 +60,9 @@ func benchCases(size int) []benchCase {
 		{"first-payload-allowed/untagged", mk(nil, benchAllow), bpf.ReasonPass},
 		{"whole-container-walked/vlan", mk(vlan(300), other), bpf.ReasonDrop},
 		{"whole-container-walked/untagged", mk(nil, benchWalk), bpf.ReasonDrop},
+		// Rule.CountPayloads on a drop-all channel: the counting walk.
+		{"drop-all-counted/vlan", mk(vlan(700), other), bpf.ReasonDrop},
+		{"drop-all-counted/untagged", mk(nil, benchCount), bpf.ReasonDrop},
 	}
 }
 

@@ -67,6 +67,98 @@ func randContainer(r *rand.Rand, room int) []byte {
 	return container(flags, r.IntN(2) == 0, r.IntN(3) == 0, ps...)
 }
 
+// randFields returns a container whose body is a random sequence of
+// protobuf fields: payloads with vendor ids and types of every varint
+// width, varints of 1 to 11 bytes, fixed32 and fixed64 fields, other
+// length-delimited fields, multi-byte and non-minimal keys, bad wire types
+// and lengths that run past the end. It exercises every branch of the
+// payload walk's fast and general paths.
+func randFields(r *rand.Rand, room int) []byte {
+	varint := func(b []byte, v uint64, width int) []byte {
+		// width > minimal: pad with continuation bytes (non-minimal
+		// encoding, still valid protobuf).
+		for i := 0; i < width-1; i++ {
+			b = append(b, byte(v)|0x80)
+			v >>= 7
+		}
+		return append(b, byte(v&0x7f))
+	}
+	minWidth := func(v uint64) int { return len(binary.AppendUvarint(nil, v)) }
+	randVal := func() uint64 {
+		return r.Uint64() >> r.IntN(64)
+	}
+	var body []byte
+	for range r.IntN(300) {
+		if len(body) > room {
+			break
+		}
+		switch r.IntN(12) {
+		case 0, 1, 2, 3: // payload
+			var p []byte
+			if r.IntN(10) > 0 {
+				vid, mt := uint64(diffTypes[r.IntN(len(diffTypes))][0]), uint64(diffTypes[r.IntN(len(diffTypes))][1])
+				if r.IntN(4) == 0 {
+					vid, mt = randVal()&0x3ff, randVal()&0x3ff
+				}
+				p = varint(append(p, 0x08), vid, minWidth(vid)+r.IntN(2)*r.IntN(3))
+				p = varint(append(p, 0x10), mt, minWidth(mt))
+			} else if r.IntN(2) == 0 {
+				p = append(p, 0x10, 0x01, 0x08, 0x02)
+			}
+			for range r.IntN(200) {
+				p = append(p, byte(r.Uint32()))
+			}
+			n := uint64(len(p))
+			if r.IntN(30) == 0 {
+				n += uint64(r.IntN(50)) // runs past the payload's bytes
+			}
+			body = varint(append(body, 0x0a), n, minWidth(n)+r.IntN(2)*r.IntN(2))
+			body = append(body, p...)
+		case 4, 5: // varint field, 1 to 11 bytes
+			v := randVal()
+			w := minWidth(v)
+			if r.IntN(8) == 0 {
+				w = min(w+r.IntN(3), 11)
+			}
+			body = varint(append(body, byte(1+r.IntN(15))<<3), v, w)
+		case 6: // fixed64, fixed32
+			if r.IntN(2) == 0 {
+				body = binary.LittleEndian.AppendUint64(append(body, 0x19), r.Uint64())
+			} else {
+				body = binary.LittleEndian.AppendUint32(append(body, 0x25), r.Uint32())
+			}
+		case 7: // another length-delimited field
+			n := r.IntN(40)
+			body = varint(append(body, 0x12+byte(r.IntN(4))<<3), uint64(n), minWidth(uint64(n)))
+			for range n {
+				body = append(body, byte(r.Uint32()))
+			}
+		case 8: // multi-byte key (field 16 and up), or a non-minimal one
+			f := uint64(1 + r.IntN(3000))
+			if r.IntN(3) == 0 {
+				f = 1 // 0x8a 0x00: a payload key in two bytes
+			}
+			wt := uint64([]int{0, 2, 5}[r.IntN(3)])
+			body = varint(body, f<<3|wt, max(minWidth(f<<3|wt), 1+r.IntN(2)))
+			switch wt {
+			case 0:
+				v := randVal()
+				body = varint(body, v, minWidth(v))
+			case 2:
+				body = append(body, 2, 0x08, 0x01)
+			case 5:
+				body = append(body, 1, 2, 3, 4)
+			}
+		case 9: // bad wire type or field number 0
+			body = append(body, []byte{0x0b, 0x0c, 0x0e, 0x0f, 0x00, 0x02}[r.IntN(6)], 1)
+		default: // CRC-like field
+			crc := uint64(r.Uint32())
+			body = varint(append(body, 0x10), crc, minWidth(crc))
+		}
+	}
+	return withHeader(0, 2, body)
+}
+
 // wrap puts a UDP payload into a random Ethernet/IP/UDP frame.
 func wrap(r *rand.Rand, udp []byte) []byte {
 	s := frameSpec{tags: randTags(r), dst: diffDsts[r.IntN(len(diffDsts))], payload: udp}
@@ -171,6 +263,8 @@ func TestDifferentialRandom(t *testing.T) {
 	runDifferential(t, n, func(r *rand.Rand) []byte {
 		var f []byte
 		switch r.IntN(10) {
+		case 1, 2: // random protobuf fields
+			f = wrap(r, randFields(r, maxFrame-200))
 		case 0: // bytes with an Ethernet header
 			f = make([]byte, 14+r.IntN(200))
 			for i := range f {

@@ -3,6 +3,7 @@ package kerneltests
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/siecap/siecap/bpf"
@@ -167,5 +168,48 @@ func TestDropUnconfiguredAndDiscovery(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no discovery entry for vlan 999 %s in %+v", other, d)
+	}
+}
+
+// TestManyAddresses fills the kernel's address table (1,000 keys of the
+// 1,023 allowed, IPv4 and IPv6) and checks that frames to every one of
+// them land on their channel, and frames to neighbours of them on none.
+func TestManyAddresses(t *testing.T) {
+	var drop, pass []netip.AddrPort
+	for i := range 1000 {
+		var ap netip.AddrPort
+		if i%2 == 0 {
+			ap = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 19, byte(i >> 8), byte(i)}), uint16(8430+i%5))
+		} else {
+			a := [16]byte{0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)}
+			ap = netip.AddrPortFrom(netip.AddrFrom16(a), 8430)
+		}
+		if i%4 < 2 {
+			drop = append(drop, ap)
+		} else {
+			pass = append(pass, ap)
+		}
+	}
+	h := newHarness(t, bpf.Config{Channels: []bpf.Channel{
+		{ID: 1, Addrs: drop, Rule: bpf.Rule{Action: bpf.DropAll}},
+		{ID: 2, Addrs: pass, Rule: bpf.Rule{Action: bpf.PassAll}},
+	}})
+	c := container(0, false, false, payload{vid: 2, msgtype: 1})
+	for _, ap := range append(append([]netip.AddrPort{}, drop...), pass...) {
+		want := uint32(1)
+		if !slices.Contains(drop, ap) {
+			want = 2
+		}
+		if v := h.check(t, h.f.XDPProgram(), true, frameSpec{dst: ap, payload: c}.build()); v.Channel != want {
+			t.Fatalf("%s: reference channel %d, want %d", ap, v.Channel, want)
+		}
+		// The same address on the next port is on no channel.
+		next := netip.AddrPortFrom(ap.Addr(), ap.Port()+1000)
+		if v := h.check(t, h.f.XDPProgram(), true, frameSpec{dst: next, payload: c}.build()); v.Channel != 0 {
+			t.Fatalf("%s: reference channel %d, want none", next, v.Channel)
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
 	}
 }

@@ -35,6 +35,20 @@ struct hdr_cursor {
 	__u32 off;  /* current offset */
 };
 
+/* sc_u64 loads 8 bytes at p with one instruction: clang-14 would load an
+ * unaligned-looking pointer byte by byte. Unaligned loads are fine on the
+ * JITs that run these programs (x86-64, arm64), and the verifier allows
+ * them without BPF_F_STRICT_ALIGNMENT. */
+#define sc_u64(p) (*(const __u64 *)__builtin_assume_aligned((p), 8))
+
+/* sc_load_bytes reads n bytes at off with the helper. */
+static __always_inline long sc_load_bytes(void *ctx, bool xdp, __u32 off, void *buf, __u32 n)
+{
+	if (xdp)
+		return bpf_xdp_load_bytes(ctx, off, buf, n);
+	return bpf_skb_load_bytes(ctx, off - skb_data_offset, buf, n);
+}
+
 /* sc_load reads n bytes at off, which is past the Ethernet header. In XDP
  * a read of constant size within the linear part of the frame is a plain
  * packet access (no helper call); anything else, including the fragments
@@ -49,21 +63,60 @@ static __always_inline long sc_load(void *ctx, bool xdp, __u32 off, void *buf, _
 			void *p = data + off;
 
 			if (p + n <= data_end) {
-				__builtin_memcpy(buf, p, n);
+				/* Word loads: unaligned packet access is fine
+				 * on the JITs that run XDP, and clang would
+				 * otherwise copy byte by byte. */
+				__builtin_memcpy(buf, __builtin_assume_aligned(p, 8), n);
 				return 0;
 			}
 		}
-		return bpf_xdp_load_bytes(ctx, off, buf, n);
 	}
-	return bpf_skb_load_bytes(ctx, off - skb_data_offset, buf, n);
+	return sc_load_bytes(ctx, xdp, off, buf, n);
+}
+
+/* sc_load_window reads min(n, SC_WINDOW) bytes at off into b (the rest of
+ * b is zero or the packet's next bytes): in XDP three plain loads when
+ * the window is in the linear part. */
+static __always_inline long sc_load_window(void *ctx, bool xdp, __u32 off, __u32 n, __u64 b[3])
+{
+	__u32 n1 = (n < SC_WINDOW ? n : SC_WINDOW) - 1;
+
+	if (xdp && off <= 0x3fff) {
+		struct xdp_md *x = ctx;
+		void *data = (void *)(long)x->data;
+		void *data_end = (void *)(long)x->data_end;
+		void *p = data + off;
+
+		if (p + SC_WINDOW <= data_end) {
+			b[0] = sc_u64(p);
+			b[1] = sc_u64(p + 8);
+			b[2] = sc_u64(p + 16);
+			return 0;
+		}
+	}
+	/* Give the verifier an explicit range for the read's size: Linux
+	 * 6.1 does not derive one from the comparison above. */
+	asm volatile("" : "+r"(n1));
+	if (n1 >= SC_WINDOW)
+		return -1;
+	return sc_load_bytes(ctx, xdp, off, b, n1 + 1);
 }
 
 /* sc_load_ethertype reads the Ethernet header's type field. The socket
  * filter reads it relative to the MAC header, which is always linear. */
 static __always_inline long sc_load_ethertype(void *ctx, bool xdp, __be16 *proto)
 {
-	if (xdp)
+	if (xdp) {
+		struct xdp_md *x = ctx;
+		void *data = (void *)(long)x->data;
+		void *data_end = (void *)(long)x->data_end;
+
+		if (data + ETH_HLEN <= data_end) {
+			*proto = *(__be16 *)(data + 12);
+			return 0;
+		}
 		return bpf_xdp_load_bytes(ctx, 12, proto, 2);
+	}
 	return bpf_skb_load_bytes_relative(ctx, 12, proto, 2, BPF_HDR_START_MAC);
 }
 
@@ -199,6 +252,75 @@ static __always_inline int parse_ipv6(struct hdr_cursor *c, bool xdp, struct sc_
 	return SC_L3_OTHER;
 }
 
+/* The XDP fast path: the common frames (no tag or one 802.1Q tag, IPv4
+ * without options or IPv6) parsed at constant offsets after a single bounds
+ * check, with no helper call, so the compiler keeps everything in
+ * registers. It gives the generic parser's result; any other frame returns
+ * -1 and takes the generic parser. */
+#define SC_FAST_HDR 80
+
+static __always_inline int fast_ipv4(void *data, __u32 l3, struct sc_frame *f)
+{
+	const struct sc_iphdr *ip = data + l3;
+	const __be16 *udp = data + l3 + sizeof(*ip);
+
+	if (ip->ver_ihl != 0x45)
+		return -1;
+	f->family = 4;
+	__builtin_memcpy(f->addr, ip->daddr, 4);
+	if (ip->frag_off & bpf_htons(0x3fff))
+		return SC_L3_OPAQUE;
+	if (ip->protocol != IPPROTO_UDP)
+		return SC_L3_OTHER;
+	f->l4 = l3 + sizeof(*ip);
+	f->port = bpf_ntohs(udp[1]);
+	f->udp_len = bpf_ntohs(udp[2]);
+	return SC_L3_UDP;
+}
+
+static __always_inline int fast_ipv6(void *data, __u32 l3, struct sc_frame *f)
+{
+	const struct sc_ipv6hdr *ip6 = data + l3;
+	const __be16 *udp = data + l3 + sizeof(*ip6);
+
+	if ((ip6->ver_tc_flow & bpf_htonl(0xf0000000)) != bpf_htonl(0x60000000) ||
+	    ip6->nexthdr != IPPROTO_UDP)
+		return -1;
+	f->family = 6;
+	__builtin_memcpy(f->addr, ip6->daddr, 16);
+	f->l4 = l3 + sizeof(*ip6);
+	f->port = bpf_ntohs(udp[1]);
+	f->udp_len = bpf_ntohs(udp[2]);
+	return SC_L3_UDP;
+}
+
+static __always_inline int fast_l3(void *data, __be16 proto, __u32 l3, struct sc_frame *f)
+{
+	if (proto == bpf_htons(ETH_P_IP))
+		return fast_ipv4(data, l3, f);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return fast_ipv6(data, l3, f);
+	if (proto == bpf_htons(SC_ETH_P_8021Q) || proto == bpf_htons(SC_ETH_P_8021AD))
+		return -1;
+	return SC_L3_NONE;
+}
+
+static __always_inline int parse_xdp_fast(struct xdp_md *x, struct sc_frame *f)
+{
+	void *data = (void *)(long)x->data;
+	void *data_end = (void *)(long)x->data_end;
+	__be16 proto;
+
+	if (data + SC_FAST_HDR > data_end)
+		return -1;
+	proto = *(__be16 *)(data + 12);
+	if (proto != bpf_htons(SC_ETH_P_8021Q))
+		return fast_l3(data, proto, ETH_HLEN, f);
+	f->vlan = bpf_ntohs(*(__be16 *)(data + 14)) & 0x0fff;
+	f->has_vlan = 1;
+	return fast_l3(data, *(__be16 *)(data + 16), ETH_HLEN + 4, f);
+}
+
 /* parse_udp reads the UDP header at the cursor. */
 static __always_inline int parse_udp(struct hdr_cursor *c, bool xdp, struct sc_frame *f)
 {
@@ -211,173 +333,6 @@ static __always_inline int parse_udp(struct hdr_cursor *c, bool xdp, struct sc_f
 	f->udp_len = bpf_ntohs(udp[2]);
 	c->off += 8;
 	return 0;
-}
-
-/* ---- The payload walk ----
- *
- * The walk reads the top-level protobuf fields of an Nmsg body one per
- * bpf_loop iteration. Each step copies a SC_WINDOW-byte window at a scalar
- * offset into three registers and decodes varints from them by shifting:
- * no packet pointer and no variable stack offset is involved, so the
- * verifier checks one iteration once, and the program loads with CAP_BPF
- * alone. */
-
-struct sc_walk {
-	void *ctx;
-	const struct sc_rule *rule;
-	__u32 off;
-	__u32 end;
-	__u32 npay;
-	__u32 state;
-	__u32 decided; /* SC_W_ALLOWED or SC_W_PARTIAL once decided, else 0 */
-	__u32 count;   /* keep walking after the decision, only counting */
-};
-
-#define SC_W_RUNNING 0
-#define SC_W_DONE 1      /* every field read, every payload denied */
-#define SC_W_ALLOWED 2   /* a payload is allowed: stop */
-#define SC_W_PARTIAL 3   /* a payload does not start with vid and msgtype */
-#define SC_W_MALFORMED 4 /* bad protobuf */
-
-static __always_inline __u32 win_byte(__u64 w0, __u64 w1, __u64 w2, __u32 i)
-{
-	__u64 w = i < 8 ? w0 : (i < 16 ? w1 : w2);
-
-	return (w >> ((i & 7) * 8)) & 0xff;
-}
-
-/* win_varint decodes a varint of at most max bytes at *pos, within avail
- * bytes. Returns 0, or -1 if it is longer or runs past avail. */
-static __always_inline int win_varint(__u64 w0, __u64 w1, __u64 w2, __u32 avail, __u32 *pos,
-				      __u64 *val, int max)
-{
-	__u64 v = 0;
-	__u32 p = *pos;
-
-#pragma unroll
-	for (int k = 0; k < 10; k++) {
-		__u32 b;
-
-		if (k >= max || p >= avail)
-			return -1;
-		b = win_byte(w0, w1, w2, p);
-		p++;
-		v |= (__u64)(b & 0x7f) << (7 * k);
-		if (!(b & 0x80)) {
-			*pos = p;
-			*val = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* sc_opaque hides a value's range from the compiler, so that a mask
- * written after it stays in the program: Linux 6.1's verifier needs the
- * mask to bound a map value index that the compiler knows is in range. */
-#define sc_opaque(x) asm volatile("" : "+r"(x))
-
-static __always_inline bool rule_denies(const struct sc_rule *r, __u64 vid, __u64 mt)
-{
-	bool listed = false;
-
-	if (vid < 256) {
-		__u64 vi = vid;
-
-		sc_opaque(vi);
-		if (r->vid_all[(vi >> 6) & 3] & (1ULL << (vi & 63))) {
-			listed = true;
-		} else if (mt < 256) {
-			__u64 bit = vid << 8 | mt;
-
-			sc_opaque(bit);
-			listed = (r->pairs[(bit >> 6) & 1023] >> (bit & 63)) & 1;
-		}
-	}
-	return r->action == SC_A_ALLOW ? !listed : listed;
-}
-
-static __always_inline long walk_step(struct sc_walk *w, bool xdp)
-{
-	__u64 b[3] = {0, 0, 0};
-	__u32 off = w->off, end = w->end, avail, pos = 0;
-	__u64 key, v;
-
-	if (off >= end) {
-		w->state = off == end ? SC_W_DONE : SC_W_MALFORMED;
-		return 1;
-	}
-	avail = end - off;
-	if (avail > SC_WINDOW)
-		avail = SC_WINDOW;
-	/* Give the verifier an explicit range for the read's size: Linux
-	 * 6.1 does not derive one from the comparisons above. */
-	{
-		__u32 n1 = avail - 1;
-
-		sc_opaque(n1);
-		if (n1 >= SC_WINDOW || sc_load(w->ctx, xdp, off, b, n1 + 1) < 0) {
-			w->state = SC_W_MALFORMED;
-			return 1;
-		}
-	}
-	if (win_varint(b[0], b[1], b[2], avail, &pos, &key, 5) < 0 || (key >> 3) == 0)
-		goto malformed;
-	switch (key & 7) {
-	case 0:
-		if (win_varint(b[0], b[1], b[2], avail, &pos, &v, 10) < 0)
-			goto malformed;
-		break;
-	case 1:
-		pos += 8;
-		break;
-	case 5:
-		pos += 4;
-		break;
-	case 2: {
-		__u64 len;
-		__u32 body;
-
-		if (win_varint(b[0], b[1], b[2], avail, &pos, &len, 5) < 0)
-			goto malformed;
-		if (len > end - off - pos)
-			goto malformed;
-		body = pos;
-		pos += (__u32)len;
-		if (key == 0x0a) {
-			__u64 vid, mt, k1, k2;
-			__u32 q = body, lim = body + (__u32)len;
-
-			if (lim > avail)
-				lim = avail;
-			w->npay++;
-			if (w->decided || w->rule->action < SC_A_ALLOW)
-				goto next;
-			if (win_varint(b[0], b[1], b[2], lim, &q, &k1, 1) < 0 || k1 != 0x08 ||
-			    win_varint(b[0], b[1], b[2], lim, &q, &vid, 5) < 0 ||
-			    win_varint(b[0], b[1], b[2], lim, &q, &k2, 1) < 0 || k2 != 0x10 ||
-			    win_varint(b[0], b[1], b[2], lim, &q, &mt, 5) < 0)
-				w->decided = SC_W_PARTIAL;
-			else if (!rule_denies(w->rule, vid, mt))
-				w->decided = SC_W_ALLOWED;
-			if (w->decided && !w->count) {
-				w->state = w->decided;
-				return 1;
-			}
-		}
-		break;
-	}
-	default:
-		goto malformed;
-	}
-next:
-	if (pos > end - off)
-		goto malformed;
-	w->off = off + pos;
-	return 0;
-malformed:
-	w->state = SC_W_MALFORMED;
-	return 1;
 }
 
 #endif

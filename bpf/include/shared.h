@@ -11,8 +11,8 @@
 
 /* Counter slots: slot 0 holds traffic on no configured channel. */
 #define SC_MAX_SLOTS 512
-/* Keys in one channel map: VLAN ids plus address/port pairs plus defaults. */
-#define SC_MAX_KEYS 1024
+/* VLAN and address/port keys of all channels together, at most. */
+#define SC_MAX_KEYS 1023
 /* Discovery entries (LRU). */
 #define SC_MAX_DISCOVERY 4096
 /* Protobuf fields walked per container before giving up (PARTIAL). */
@@ -40,29 +40,15 @@ enum sc_action {
 	SC_A_DENY = 3,  /* drop payloads whose (vid, msgtype) is listed */
 };
 
-/* sc_rule.flags */
+/* sc_rule.flags and sc_dir.flags */
 #define SC_F_DROP_NOT_NMSG 0x01    /* drop IP traffic on this channel that is not NMSG */
-#define SC_F_DROP_UNCONFIGURED 0x02 /* (defaults entry) drop NMSG on no configured channel */
+#define SC_F_DROP_UNCONFIGURED 0x02 /* (directory) drop NMSG on no configured channel */
 #define SC_F_COUNT_PAYLOADS 0x04    /* walk every flags-0 container to count its payloads */
 
-/* sc_chan_key.kind */
-#define SC_K_VLAN 1
-#define SC_K_ADDR 2
-#define SC_K_DEFAULTS 3
-
-/* Key of the channel map. Unused fields are zero. */
-struct sc_chan_key {
-	__u8 kind;
-	__u8 family;  /* 4 or 6 for SC_K_ADDR */
-	__u16 port;   /* UDP destination port, host byte order */
-	__u16 vlan;   /* VLAN id for SC_K_VLAN */
-	__u16 _pad;
-	__u8 addr[16]; /* destination address; IPv4 in the first 4 bytes */
-};
-
-/* Value of the channel map: which counters a channel uses and its rule.
- * The (vid, msgtype) set is a bitmap over vid < 256 and msgtype < 256;
- * vid_all marks vendors listed without a type (all their types). */
+/* Value of a rule entry of the channel table: which counters a channel
+ * uses and its rule. The (vid, msgtype) set is a bitmap over vid < 256 and
+ * msgtype < 256; vid_all marks vendors listed without a type (all their
+ * types). */
 struct sc_rule {
 	__u32 slot;   /* counter slot, 1..SC_MAX_SLOTS-1 */
 	__u8 action;  /* enum sc_action */
@@ -70,6 +56,47 @@ struct sc_rule {
 	__u16 _pad;
 	__u64 vid_all[4];
 	__u64 pairs[1024];
+};
+
+/* The channel table is one ARRAY map whose values are sc_rule-sized
+ * entries: entry 0 is the directory (struct sc_dir), entries
+ * SC_E_ADDR..SC_E_RULE-1 hold the address hash table (SC_ADDR_PER_ENTRY
+ * struct sc_addr_slot each), and entries from SC_E_RULE on hold the rules.
+ * A frame costs one directory read and, for an address, a few probes: no
+ * hashing of long keys in the kernel. */
+#define SC_E_DIR 0
+#define SC_E_ADDR 1
+#define SC_ADDR_PER_ENTRY 256
+#define SC_ADDR_SLOTS 4096
+#define SC_ADDR_PROBES 8
+#define SC_E_RULE (SC_E_ADDR + SC_ADDR_SLOTS / SC_ADDR_PER_ENTRY)
+#define SC_ENTRIES (SC_E_RULE + SC_MAX_SLOTS - 1)
+
+/* The directory: a frame's VLAN indexes vlan[] directly. */
+struct sc_dir {
+	__u16 vlan[4096]; /* rule entry of the VLAN's channel, 0 if none */
+	__u32 flags;      /* SC_F_DROP_UNCONFIGURED */
+	__u32 seed;       /* of the address hash (sc_addr_hash) */
+	__u8 _pad[sizeof(struct sc_rule) - 8192 - 8];
+};
+
+/* One slot of the address hash table (linear probing, at most
+ * SC_ADDR_PROBES probes from a key's home slot; family 0 marks an empty
+ * slot and ends a probe sequence). */
+struct sc_addr_slot {
+	__u8 addr[16]; /* destination address; IPv4 in the first 4 bytes */
+	__u16 port;    /* UDP destination port, host byte order */
+	__u8 family;   /* 4 or 6; 0: empty */
+	__u8 _pad;
+	__u16 entry;   /* rule entry of the channel */
+	__u16 _pad2;
+};
+
+/* One entry of the channel table. */
+union sc_entry {
+	struct sc_rule rule;
+	struct sc_dir dir;
+	struct sc_addr_slot addr[SC_ADDR_PER_ENTRY];
 };
 
 /* Per-CPU counters of one slot, indexed by enum sc_verdict. Payloads counts

@@ -102,6 +102,10 @@ bench-capture-reader: ## capture reader CPU per packet on a veth pair (root)
 bench-bpf: ## BPF_PROG_TEST_RUN cost of the pre-filter against return-XDP_PASS and return-skb->len baselines
 	$(GO) test -run '^$$' -bench BenchmarkPrograms -benchtime 1000000x -count 5 ./kernel-tests/
 
+.PHONY: bench-veth
+bench-veth: ## CPU per frame dropped by XDP against the socket filter on a veth pair (root)
+	$(GO) test -run '^$$' -bench VethDrop -benchtime 200000x -count 5 ./kernel-tests/
+
 .PHONY: bench-spool
 bench-spool: ## spool durable write rate (fsync) and recovery time after SIGKILL
 	$(GO) test ./spool/ -run '^$$' -bench . -benchtime $(BENCHTIME) -count 3

@@ -19,7 +19,7 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 // packetSocket opens a non-blocking AF_PACKET SOCK_RAW socket bound to
 // ifindex inside ns.
-func packetSocket(t *testing.T, ns *lab.Namespace, ifindex int) int {
+func packetSocket(t testing.TB, ns *lab.Namespace, ifindex int) int {
 	t.Helper()
 	fd := -1
 	err := ns.Do(func() error {
@@ -240,7 +240,7 @@ func e2eRun(t *testing.T, f *bpf.Filter, p *lab.Pair, rxfd int, frames [][]byte,
 	}
 }
 
-func newLab(t *testing.T) *lab.Pair {
+func newLab(t testing.TB) *lab.Pair {
 	t.Helper()
 	testutil.RequireCaps(t, testutil.CapSysAdmin, testutil.CapNetAdmin, testutil.CapNetRaw)
 	p, err := lab.NewPair(lab.PairConfig{MTU: 9000})
@@ -269,9 +269,12 @@ func newLab(t *testing.T) *lab.Pair {
 	return p
 }
 
-func newE2EFilter(t *testing.T) *bpf.Filter {
+func newE2EFilter(t *testing.T) *bpf.Filter { return newConfiguredFilter(t, testConfig()) }
+
+// newConfiguredFilter loads a Filter for attaching (not test runs) with cfg.
+func newConfiguredFilter(t testing.TB, cfg bpf.Config) *bpf.Filter {
 	f := loadFilter(t, bpf.Options{})
-	rs, err := bpf.Compile(testConfig())
+	rs, err := bpf.Compile(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,8 @@
 // in the discovery LRU map.
 //
 // The walk reads at most 1,024 fields (more make the container Partial).
-// XDP decodes the first field straight from the packet, so a container
+// The first field is decoded from its first 8 bytes (in XDP straight from
+// the packet, in the socket filter with one 8-byte load), so a container
 // whose first payload is allowed costs no copy; otherwise the body is
 // copied once into a per-CPU scratch buffer (map scratch: one entry per
 // possible CPU for XDP, one for the socket filter) with one helper call,

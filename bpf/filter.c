@@ -188,15 +188,25 @@ static __always_inline __u32 classify_nmsg(struct hdr_cursor *c, bool xdp, const
 		p.state = SC_W_DONE;
 		goto decide;
 	}
-	/* In XDP, the first field straight from the packet: a container
-	 * whose first payload decides costs no copy. */
-	if (xdp && body <= 0x3fff) {
-		struct xdp_md *x = c->ctx;
-		void *pkt = (void *)(long)x->data + body;
+	/* The first field from its first 8 bytes (in XDP straight from the
+	 * packet): a container whose first payload decides costs no copy. */
+	{
+		__u64 v = 0;
+		long err = -1;
 		__u32 k;
 
-		if (pkt + 8 <= (void *)(long)x->data_end &&
-		    (k = walk_fast(rule, &p, sc_u64(pkt), n, rule->action >= SC_A_ALLOW))) {
+		if (xdp && body <= 0x3fff) {
+			struct xdp_md *x = c->ctx;
+			void *pkt = (void *)(long)x->data + body;
+
+			if (pkt + 8 <= (void *)(long)x->data_end) {
+				v = sc_u64(pkt);
+				err = 0;
+			}
+		} else if (!xdp && body + 8 <= c->len) {
+			err = sc_load_bytes(c->ctx, false, body, &v, 8);
+		}
+		if (!err && (k = walk_fast(rule, &p, v, n, rule->action >= SC_A_ALLOW))) {
 			p.o = k;
 			left--;
 			if (p.decided && !count) {

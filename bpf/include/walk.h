@@ -1,7 +1,8 @@
 /* The payload walk: the top-level protobuf fields of an Nmsg body.
  *
- * In XDP the first field is decoded straight from the packet, so a
- * container whose first payload is allowed costs no copy. Otherwise the
+ * The first field is decoded from its first 8 bytes (in XDP straight from
+ * the packet), so a container whose first payload is allowed costs no
+ * copy. Otherwise the
  * whole body is copied once, with one helper call, into a per-CPU scratch
  * buffer, and bpf_loop walks the copy: each iteration decodes several fields
  * on a fast path (one 8-byte load per field: a one-byte key, a varint of up

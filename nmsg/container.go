@@ -46,7 +46,8 @@ type ContainerInfo struct {
 // and must not allocate: payloads are views into the body and the CRC list
 // lives in a reused slice.
 type bodyDecoder struct {
-	crcs []uint32
+	crcs []uint32 // payload_crcs as on the wire
+	sums []uint32 // CRC-32C of each payload's message, as parsed
 }
 
 // decode parses body and appends its valid payloads to dst. Payloads whose
@@ -54,7 +55,7 @@ type bodyDecoder struct {
 // numbers are returned so the caller can count and report them.
 func (d *bodyDecoder) decode(dst []Payload, body []byte) (out []Payload, info ContainerInfo, badCRC, badPayload int, err error) {
 	out = dst
-	d.crcs = d.crcs[:0]
+	d.crcs, d.sums = d.crcs[:0], d.sums[:0]
 	first := len(dst)
 	// First pass: container fields and CRCs. Payload messages are parsed
 	// here as well, into dst, so the body is walked once.
@@ -68,15 +69,20 @@ func (d *bodyDecoder) decode(dst []Payload, body []byte) (out []Payload, info Co
 				b = b[1+m+int(l):]
 				info.Payloads++
 				out = append(out, Payload{})
-				if parsePayload(v, &out[len(out)-1]) == nil {
-					out[len(out)-1].wire.raw = v
-				} else {
-					out[len(out)-1].Vid = badSlot
+				if !d.payload(v, &out[len(out)-1]) {
 					badPayload++
 				}
 				continue
 			}
 		} else if b[0] == fieldPayloadCRCs<<3|varintType {
+			if len(b) >= 8 {
+				if c, ok := varint5(binary.LittleEndian.Uint64(b) >> 8); ok {
+					b = b[6:]
+					d.crcs = append(d.crcs, uint32(c))
+					info.HasCRCs = true
+					continue
+				}
+			}
 			c, m := uvarint(b[1:])
 			if m > 0 {
 				b = b[1+m:]
@@ -99,12 +105,7 @@ func (d *bodyDecoder) decode(dst []Payload, body []byte) (out []Payload, info Co
 			b = b[m:]
 			info.Payloads++
 			out = append(out, Payload{})
-			if perr := parsePayload(v, &out[len(out)-1]); perr == nil {
-				out[len(out)-1].wire.raw = v
-			} else {
-				// Keep a marker slot so CRC indexes stay aligned; it is
-				// removed below.
-				out[len(out)-1].Vid = badSlot
+			if !d.payload(v, &out[len(out)-1]) {
 				badPayload++
 			}
 		case num == fieldPayloadCRCs && typ == protowire.VarintType:
@@ -153,29 +154,56 @@ func (d *bodyDecoder) decode(dst []Payload, body []byte) (out []Payload, info Co
 			b = b[m:]
 		}
 	}
-	// Second pass over the new payloads: verify CRCs and compact out the
-	// rejected ones.
+	// Second pass: compare the CRCs computed in the first with those of
+	// the container, then, only if a payload is to go, compact them out.
+	n := len(out) - first
+	if badPayload == 0 {
+		k := min(n, len(d.crcs))
+		sums, crcs := d.sums[:k], d.crcs[:k]
+		for i, c := range crcs {
+			if bits.ReverseBytes32(c) != sums[i] {
+				badCRC++
+			}
+		}
+		if badCRC == 0 {
+			return out, info, 0, 0, nil
+		}
+	}
+	badCRC = 0
 	w := first
 	for i := first; i < len(out); i++ {
 		p := &out[i]
 		if p.Vid == badSlot {
 			continue
 		}
-		if k := i - first; k < len(d.crcs) {
-			crc := CRC32C(p.Message)
-			if bits.ReverseBytes32(d.crcs[k]) != crc {
-				badCRC++
-				continue
-			}
-			p.wire.crc, p.wire.hasCRC = crc, true
+		if k := i - first; k < len(d.crcs) && bits.ReverseBytes32(d.crcs[k]) != d.sums[k] {
+			badCRC++
+			continue
 		}
-		p.wire.snap = p.envelope()
 		if w != i {
 			out[w] = *p
 		}
 		w++
 	}
 	return out[:w], info, badCRC, badPayload, nil
+}
+
+// payload parses the serialized NmsgPayload v into p and fills its wire
+// cache, the CRC-32C of its message included, while p and v are in the
+// cache: checking the CRCs later needs only the list of sums. A payload
+// that does not parse is marked with badSlot (it keeps CRC indexes
+// aligned until it is removed).
+func (d *bodyDecoder) payload(v []byte, p *Payload) bool {
+	if parsePayload(v, p) != nil {
+		p.Vid = badSlot
+		d.sums = append(d.sums, 0)
+		return false
+	}
+	crc := CRC32C(p.Message)
+	p.wire.raw, p.wire.crc, p.wire.hasCRC = v, crc, true
+	p.snapshot()
+	d.sums = append(d.sums, crc)
+	return true
 }
 
 // varintType is protowire.VarintType as an untyped constant, for building
@@ -190,6 +218,16 @@ const badSlot = ^uint32(0)
 // writer uses have one-byte tags, switched on directly: this runs once per
 // payload on the capture path.
 func parsePayload(b []byte, p *Payload) error {
+	if parseCanonical(b, p) {
+		return nil
+	}
+	*p = Payload{}
+	return parseGeneric(b, p)
+}
+
+// parseGeneric parses any valid NmsgPayload: fields in any order,
+// repeated (the last wins) or unknown.
+func parseGeneric(b []byte, p *Payload) error {
 	const required = 1<<fieldVid | 1<<fieldMsgtype | 1<<fieldTimeSec | 1<<fieldTimeNsec
 	var seen uint32
 	for len(b) > 0 {
@@ -254,6 +292,88 @@ func parsePayload(b []byte, p *Payload) error {
 		return fmt.Errorf("vendor id %d", p.Vid)
 	}
 	return nil
+}
+
+// parseCanonical parses the layout protobuf-c and Go protobuf write: vid
+// and msgtype (one byte each), time_sec, time_nsec, the payload, then any
+// of source, operator and group, each once, in tag order. It reports
+// false for anything else, leaving p to be reset and parsed the general
+// way. Straight-line code for the common case saves a third of the
+// decoding time of a payload.
+func parseCanonical(b []byte, p *Payload) bool {
+	if len(b) < 11 || b[0] != fieldVid<<3 || b[1] >= 0x80 || b[2] != fieldMsgtype<<3 || b[3] >= 0x80 ||
+		b[4] != fieldTimeSec<<3 {
+		return false
+	}
+	// time_sec is a 5-byte varint from 2004 to 2514.
+	sec, ok := uint64(0), false
+	if len(b) >= 15 {
+		sec, ok = varint5(binary.LittleEndian.Uint64(b[5:]))
+	}
+	i := 10
+	if !ok {
+		var n int
+		sec, n = uvarint(b[5:])
+		if n <= 0 {
+			return false
+		}
+		i = 5 + n
+	}
+	if i+5 > len(b) || b[i] != fieldTimeNsec<<3|5 {
+		return false
+	}
+	p.Vid, p.Msgtype, p.TimeSec = uint32(b[1]), uint32(b[3]), int64(sec)
+	p.TimeNsec = binary.LittleEndian.Uint32(b[i+1:])
+	i += 5
+	if i < len(b) && b[i] == fieldPayload<<3|2 {
+		l, m := uvarint(b[i+1:])
+		if m <= 0 || l > uint64(len(b)-i-1-m) {
+			return false
+		}
+		i += 1 + m
+		p.Message, p.HasMessage = b[i:i+int(l)], true
+		i += int(l)
+	}
+	if i+6 == len(b) && b[i] == fieldSource<<3 {
+		// A source is a random 32-bit id: usually a 5-byte varint, and
+		// the last field.
+		if v, ok := varint5(binary.LittleEndian.Uint64(b[i-2:]) >> 24); ok {
+			p.Source = uint32(v)
+			return true
+		}
+	}
+	ok = true
+	i, ok = optVarint(b, i, fieldSource<<3, &p.Source, ok)
+	i, ok = optVarint(b, i, fieldOperator<<3, &p.Operator, ok)
+	i, ok = optVarint(b, i, fieldGroup<<3, &p.Group, ok)
+	return ok && i == len(b)
+}
+
+// optVarint reads into v the varint field with the one-byte tag at b[i],
+// if there is one, and returns the index after it; ok stays false once a
+// varint did not decode.
+func optVarint(b []byte, i int, tag byte, v *uint32, ok bool) (int, bool) {
+	if !ok || i >= len(b) || b[i] != tag {
+		return i, ok
+	}
+	x, m := uvarint(b[i+1:])
+	if m <= 0 {
+		return i, false
+	}
+	*v = uint32(x)
+	return i + 1 + m, true
+}
+
+// varint5 decodes a 5-byte varint from the low five bytes of x (read
+// little-endian), reporting false when they do not hold one: the first
+// four with the continuation bit, the fifth without. Random 32-bit values
+// (CRCs, source ids) and this century's time_sec are 5-byte varints, and
+// decoding them from one load saves a branch per byte.
+func varint5(x uint64) (uint64, bool) {
+	if x&0x8080808080 != 0x80808080 {
+		return 0, false
+	}
+	return x&0x7f | x>>1&(0x7f<<7) | x>>2&(0x7f<<14) | x>>3&(0x7f<<21) | x>>4&(0x7f<<28), true
 }
 
 // uvarint reads a varint. Up to five bytes (every field of NmsgPayload but

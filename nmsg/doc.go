@@ -12,6 +12,6 @@
 // that keep it copy it with Payload.Clone. Message bodies are decoded and
 // printed by the sub-package msgmod; DNS names, rdata and messages by wdns.
 //
-// This package imports nothing else of the project: every stage of siecap
-// shares it.
+// This package imports nothing else of the project but its zlib codec,
+// nmsg/deflate: every stage of siecap shares it.
 package nmsg

@@ -3,7 +3,6 @@ package nmsg_test
 import (
 	"bytes"
 	"errors"
-	"hash/adler32"
 	"io"
 	"os"
 	"path/filepath"
@@ -173,13 +172,27 @@ func FuzzUvarint(f *testing.F) {
 	})
 }
 
-// FuzzAdler32 checks the unrolled Adler-32 against hash/adler32.
-func FuzzAdler32(f *testing.F) {
-	f.Add([]byte("Wikipedia"))
-	f.Add(bytes.Repeat([]byte{0xff}, 100000))
+// FuzzParsePayload checks the fast path for the canonical NmsgPayload
+// layout against the general parser: whatever the fast path accepts, the
+// general parser accepts with the same fields.
+func FuzzParsePayload(f *testing.F) {
+	for _, p := range payloads(5, 40) {
+		f.Add(nmsg.AppendPayload(nil, &p))
+	}
+	p := nmsg.Payload{Vid: 2, Msgtype: 1, TimeSec: 1 << 40, TimeNsec: 7, Source: 1, Message: []byte("x"), HasMessage: true}
+	f.Add(nmsg.AppendPayload(nil, &p))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := nmsg.Adler32(b), adler32.Checksum(b); got != want {
-			t.Fatalf("adler32 %08x, want %08x", got, want)
+		fast, ok, general, err := nmsg.ParsePayloadBoth(b)
+		if !ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("fast path accepts %x, the general parser refuses: %v", b, err)
+		}
+		if fast.Vid != general.Vid || fast.Msgtype != general.Msgtype || fast.TimeSec != general.TimeSec ||
+			fast.TimeNsec != general.TimeNsec || fast.Source != general.Source || fast.Operator != general.Operator ||
+			fast.Group != general.Group || fast.HasMessage != general.HasMessage || !bytes.Equal(fast.Message, general.Message) {
+			t.Fatalf("%x: fast path %+v, general %+v", b, fast, general)
 		}
 	})
 }

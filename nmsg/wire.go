@@ -6,8 +6,9 @@ import "math/bits"
 // CRC-32C of its message, so that a payload can be carried in its wire
 // form and written again with Writer.WriteWire without being serialized
 // or checksummed a second time. ok is false when p was not decoded or was
-// changed since (see Payload.wire). hasCRC is false when its container
-// carried no CRCs; crc is then 0. raw aliases the decoder's buffer.
+// changed since (see Payload.wire). hasCRC is true for every decoded
+// payload: the decoder computes the CRC even when the container carried
+// none. raw aliases the decoder's buffer.
 func (p *Payload) Wire() (raw []byte, crc uint32, hasCRC, ok bool) {
 	c := p.cached()
 	if c == nil {

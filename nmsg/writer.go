@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -107,8 +108,15 @@ func (w *Writer) add(raw []byte, p *Payload, wcrc uint32) error {
 	if len(w.buf) == 0 {
 		w.buf = append(w.buf[:0], make([]byte, HeaderSize)...)
 	}
-	w.buf = append(w.buf, byte(fieldPayloads<<3|protowire.BytesType))
-	w.buf = protowire.AppendVarint(w.buf, uint64(npLen))
+	switch {
+	case npLen < 1<<7:
+		w.buf = append(w.buf, byte(fieldPayloads<<3|protowire.BytesType), byte(npLen))
+	case npLen < 1<<14:
+		w.buf = append(w.buf, byte(fieldPayloads<<3|protowire.BytesType), byte(npLen)|0x80, byte(npLen>>7))
+	default:
+		w.buf = append(w.buf, byte(fieldPayloads<<3|protowire.BytesType))
+		w.buf = protowire.AppendVarint(w.buf, uint64(npLen))
+	}
 	if p != nil {
 		w.buf = AppendPayload(w.buf, p)
 	} else {
@@ -144,10 +152,7 @@ func (w *Writer) Flush() error {
 		return nil
 	}
 	b := w.buf
-	for _, c := range w.crcs {
-		b = append(b, byte(fieldPayloadCRCs<<3|protowire.VarintType))
-		b = protowire.AppendVarint(b, uint64(c))
-	}
+	b = appendCRCs(b, w.crcs)
 	if w.opts.Sequence {
 		b = protowire.AppendTag(b, fieldSequence, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(w.seq))
@@ -177,6 +182,28 @@ func (w *Writer) Flush() error {
 	}
 	w.containers++
 	return nil
+}
+
+// appendCRCs appends a payload_crcs field (tag and varint) per CRC. Every
+// CRC of a container is written here, so the varints are encoded inline
+// rather than by protowire.AppendVarint.
+func appendCRCs(b []byte, crcs []uint32) []byte {
+	b = slices.Grow(b, 6*len(crcs))
+	for _, c := range crcs {
+		switch {
+		case c < 1<<7:
+			b = append(b, fieldPayloadCRCs<<3, byte(c))
+		case c < 1<<14:
+			b = append(b, fieldPayloadCRCs<<3, byte(c)|0x80, byte(c>>7))
+		case c < 1<<21:
+			b = append(b, fieldPayloadCRCs<<3, byte(c)|0x80, byte(c>>7)|0x80, byte(c>>14))
+		case c < 1<<28:
+			b = append(b, fieldPayloadCRCs<<3, byte(c)|0x80, byte(c>>7)|0x80, byte(c>>14)|0x80, byte(c>>21))
+		default:
+			b = append(b, fieldPayloadCRCs<<3, byte(c)|0x80, byte(c>>7)|0x80, byte(c>>14)|0x80, byte(c>>21)|0x80, byte(c>>28))
+		}
+	}
+	return b
 }
 
 // payloadSize returns the length of AppendPayload(nil, p).

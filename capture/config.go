@@ -40,8 +40,8 @@ type Program interface {
 // Defaults for the zero fields of a Config.
 const (
 	DefaultSockets       = 2
-	DefaultBlockSize     = 4 << 20
-	DefaultNumBlocks     = 4
+	DefaultBlockSize     = 1 << 20
+	DefaultNumBlocks     = 16
 	DefaultBlockTimeout  = 10 * time.Millisecond
 	DefaultPollTimeout   = 50 * time.Millisecond
 	DefaultStatsInterval = 10 * time.Second

@@ -5,16 +5,20 @@
 // # Sockets, fanout and readers
 //
 // Start opens Config.Sockets sockets on one interface (default 2, each with a
-// 16 MiB ring of 4 blocks of 4 MiB) and joins them into one fanout group.
+// 16 MiB ring of 16 blocks of 1 MiB) and joins them into one fanout group.
 // The kernel wakes a reader once per retired block, and a wakeup (the
 // runtime's poller, its threads, a system call) costs far more than reading
-// a packet: with 8 KB frames on a veth pair, 4 MiB blocks cut the context
-// switches from about 25 to 10 per 1000 packets and the reader's CPU per
-// packet by half against 16 blocks of 1 MiB (docs/benchmarks.md). The price
-// is at low rates, where blocks retire on their timeout nearly empty: a
-// reader may then stall for only about 4 block timeouts before the ring is
-// full. The default fanout mode hashes each flow to one socket and sets the DEFRAG
-// flag: every datagram of one sender reaches the same socket, in order, with
+// a packet: with 8 KB frames on a veth pair, 4 blocks of 4 MiB cut the
+// context switches from about 25 to 10 per 1000 packets and the reader's
+// CPU per packet by half (docs/benchmarks.md). The default keeps 16 blocks
+// all the same, for low rates, where blocks retire on their timeout nearly
+// empty: 16 let a reader stall for 15 block timeouts before the ring is
+// full, 4 only for 3, and under a slow virtual CPU readers stalled that
+// long and lost datagrams. At a steady high rate set BlockSize and
+// NumBlocks to 4 MiB and 4.
+//
+// The default fanout mode hashes each flow to one socket and sets the
+// DEFRAG flag: every datagram of one sender reaches the same socket, in order, with
 // IP fragments already reassembled by the kernel, so fragment reassembly and
 // sequence-loss counting downstream stay exact and need no locks. The
 // load-balancing mode spreads packets round-robin over the sockets (for a

@@ -142,6 +142,16 @@ type Stats struct {
 	ExpiredEarly uint64
 	Readers      []ReaderStats
 	Shards       []ShardStats
+	// Rings holds the fill level of every reader→shard ring, a snapshot.
+	Rings []RingStats
+}
+
+// RingStats is the fill level of the ring from one reader to one shard:
+// batches waiting (Len) out of Cap. A ring that stays full drops batches
+// (counted in the reader's Dropped).
+type RingStats struct {
+	Reader, Shard int
+	Len, Cap      int
 }
 
 // Stats returns the counters (readers as of their last batch).
@@ -155,6 +165,9 @@ func (p *Pipeline) Stats() Stats {
 		st.Filtered += rs.Filtered
 		st.Dropped += rs.Dropped
 		st.Rejected += rs.Decoder.Damage() + rs.Decoder.CRCFailures + rs.RRset.BadDNSQR + rs.RRset.ParseErrors
+		for k, rg := range r.rings {
+			st.Rings = append(st.Rings, RingStats{Reader: r.index, Shard: k, Len: rg.Len(), Cap: rg.Cap()})
+		}
 	}
 	for _, s := range p.shards {
 		ss := s.stats(lsn)

@@ -29,6 +29,9 @@ func TestRingFullDrops(t *testing.T) {
 	if rs.Batches != 2 || rs.DroppedBatches != 3 || rs.Dropped != 30 {
 		t.Fatalf("reader stats %+v", rs)
 	}
+	if rings := p.Stats().Rings; len(rings) != 1 || rings[0] != (RingStats{Reader: 0, Shard: 0, Len: 2, Cap: 2}) {
+		t.Fatalf("ring fill %+v, want the one ring full (2 of 2)", rings)
+	}
 	p.start()
 	r.Close() // pushes the last 5 (the shard drains the ring meanwhile, or they are dropped and counted)
 	if err := p.Close(); err != nil {
@@ -41,6 +44,9 @@ func TestRingFullDrops(t *testing.T) {
 	got := readBack(t, dir, 3)
 	if st.Payloads != 55 || uint64(len(got)) != st.Stored || st.Stored+st.Dropped != 55 || st.Stored < 20 {
 		t.Fatalf("stats %+v, %d read back", st, len(got))
+	}
+	if st.Rings[0].Len != 0 {
+		t.Errorf("ring fill %+v after Close, want it drained", st.Rings)
 	}
 	for i, s := range got[:20] {
 		if s.TimeSec != int64(i) {

@@ -189,6 +189,7 @@ func (d *daemon) WriteMetrics(w *ctl.MetricWriter) {
 			w.Counter(k.name, k.help, float64(c.Counters[k.counter]), ch)
 		}
 	}
+	d.writeRingMetrics(w)
 	for _, ifc := range d.ifaces {
 		st, err := ifc.cap.Stats()
 		if err != nil {
@@ -279,4 +280,18 @@ func (d *daemon) Subscribe(channel uint16, s *ctl.Subscriber) (func(), error) {
 		}
 		c.subs.Store(&rest)
 	}, nil
+}
+
+// writeRingMetrics writes the fill level of every ring between a channel's
+// capture readers and its dedupe shards.
+func (d *daemon) writeRingMetrics(w *ctl.MetricWriter) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, n := range sortedChannels(d.chans) {
+		for _, r := range d.chans[n].pipe.Stats().Rings {
+			l := []ctl.Label{ctl.L("channel", strconv.Itoa(int(n))), ctl.L("reader", strconv.Itoa(r.Reader)), ctl.L("shard", strconv.Itoa(r.Shard))}
+			w.Gauge("siecap_ring_batches", "Batches waiting in a ring from a capture reader to a dedupe shard.", float64(r.Len), l...)
+			w.Gauge("siecap_ring_capacity_batches", "Capacity of a ring from a capture reader to a dedupe shard.", float64(r.Cap), l...)
+		}
+	}
 }

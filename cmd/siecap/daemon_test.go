@@ -122,7 +122,9 @@ rules = { action = "deny", types = ["SIE:newdomain"] }
 	if err != nil || !strings.Contains(metrics, `siecap_stored_payloads_total{channel="7"} 300`) ||
 		!strings.Contains(metrics, `siecap_kernel_dropped_payloads_total{channel="9"} 50`) ||
 		!strings.Contains(metrics, `siecap_spool_segments{state="open"} 2`) || !strings.Contains(metrics, "siecap_spool_ledger_payloads_total 0\n") ||
-		!strings.Contains(metrics, "siecap_spool_bytes ") {
+		!strings.Contains(metrics, "siecap_spool_bytes ") ||
+		!strings.Contains(metrics, `siecap_ring_capacity_batches{channel="7",reader="1",shard="0"} 64`) ||
+		!strings.Contains(metrics, `siecap_ring_batches{channel="7",reader="0",shard="0"} 0`) {
 		t.Errorf("metrics (%v):\n%s", err, metrics)
 	}
 

@@ -142,8 +142,18 @@ type Stats struct {
 	ExpiredEarly uint64
 	Readers      []ReaderStats
 	Shards       []ShardStats
-	// Rings holds the fill level of every reader→shard ring, a snapshot.
-	Rings []RingStats
+}
+
+// RingFill returns the fill level of every reader→shard ring, a snapshot.
+// It reads only the rings, not the counters Stats gathers.
+func (p *Pipeline) RingFill() []RingStats {
+	var fill []RingStats
+	for _, r := range p.readers {
+		for k, rg := range r.rings {
+			fill = append(fill, RingStats{Reader: r.index, Shard: k, Len: rg.Len(), Cap: rg.Cap()})
+		}
+	}
+	return fill
 }
 
 // RingStats is the fill level of the ring from one reader to one shard:
@@ -165,9 +175,6 @@ func (p *Pipeline) Stats() Stats {
 		st.Filtered += rs.Filtered
 		st.Dropped += rs.Dropped
 		st.Rejected += rs.Decoder.Damage() + rs.Decoder.CRCFailures + rs.RRset.BadDNSQR + rs.RRset.ParseErrors
-		for k, rg := range r.rings {
-			st.Rings = append(st.Rings, RingStats{Reader: r.index, Shard: k, Len: rg.Len(), Cap: rg.Cap()})
-		}
 	}
 	for _, s := range p.shards {
 		ss := s.stats(lsn)

@@ -29,7 +29,7 @@ func TestRingFullDrops(t *testing.T) {
 	if rs.Batches != 2 || rs.DroppedBatches != 3 || rs.Dropped != 30 {
 		t.Fatalf("reader stats %+v", rs)
 	}
-	if rings := p.Stats().Rings; len(rings) != 1 || rings[0] != (RingStats{Reader: 0, Shard: 0, Len: 2, Cap: 2}) {
+	if rings := p.RingFill(); len(rings) != 1 || rings[0] != (RingStats{Reader: 0, Shard: 0, Len: 2, Cap: 2}) {
 		t.Fatalf("ring fill %+v, want the one ring full (2 of 2)", rings)
 	}
 	p.start()
@@ -45,8 +45,8 @@ func TestRingFullDrops(t *testing.T) {
 	if st.Payloads != 55 || uint64(len(got)) != st.Stored || st.Stored+st.Dropped != 55 || st.Stored < 20 {
 		t.Fatalf("stats %+v, %d read back", st, len(got))
 	}
-	if st.Rings[0].Len != 0 {
-		t.Errorf("ring fill %+v after Close, want it drained", st.Rings)
+	if rings := p.RingFill(); rings[0].Len != 0 {
+		t.Errorf("ring fill %+v after Close, want it drained", rings)
 	}
 	for i, s := range got[:20] {
 		if s.TimeSec != int64(i) {

@@ -288,7 +288,7 @@ func (d *daemon) writeRingMetrics(w *ctl.MetricWriter) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, n := range sortedChannels(d.chans) {
-		for _, r := range d.chans[n].pipe.Stats().Rings {
+		for _, r := range d.chans[n].pipe.RingFill() {
 			l := []ctl.Label{ctl.L("channel", strconv.Itoa(int(n))), ctl.L("reader", strconv.Itoa(r.Reader)), ctl.L("shard", strconv.Itoa(r.Shard))}
 			w.Gauge("siecap_ring_batches", "Batches waiting in a ring from a capture reader to a dedupe shard.", float64(r.Len), l...)
 			w.Gauge("siecap_ring_capacity_batches", "Capacity of a ring from a capture reader to a dedupe shard.", float64(r.Cap), l...)

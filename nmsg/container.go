@@ -200,7 +200,7 @@ func (d *bodyDecoder) payload(v []byte, p *Payload) bool {
 		return false
 	}
 	crc := CRC32C(p.Message)
-	p.wire.raw, p.wire.crc, p.wire.hasCRC = v, crc, true
+	p.wire.raw, p.wire.crc = v, crc
 	p.snapshot()
 	d.sums = append(d.sums, crc)
 	return true

@@ -34,10 +34,9 @@ type Payload struct {
 }
 
 type wireCache struct {
-	raw    []byte // the serialized NmsgPayload as read
-	crc    uint32 // CRC-32C of Message
-	hasCRC bool   // always: the decoder computes the CRC of every payload
-	snap   envelope
+	raw  []byte // the serialized NmsgPayload as read
+	crc  uint32 // CRC-32C of Message, computed by the decoder for every payload
+	snap envelope
 }
 
 type envelope struct {

@@ -6,15 +6,15 @@ import "math/bits"
 // CRC-32C of its message, so that a payload can be carried in its wire
 // form and written again with Writer.WriteWire without being serialized
 // or checksummed a second time. ok is false when p was not decoded or was
-// changed since (see Payload.wire). hasCRC is true for every decoded
-// payload: the decoder computes the CRC even when the container carried
-// none. raw aliases the decoder's buffer.
-func (p *Payload) Wire() (raw []byte, crc uint32, hasCRC, ok bool) {
+// changed since (see Payload.wire). The decoder computes the CRC of every
+// payload, also when the container carried none. raw aliases the decoder's
+// buffer.
+func (p *Payload) Wire() (raw []byte, crc uint32, ok bool) {
 	c := p.cached()
 	if c == nil {
-		return nil, 0, false, false
+		return nil, 0, false
 	}
-	return c.raw, c.crc, c.hasCRC, true
+	return c.raw, c.crc, true
 }
 
 // WriteWire adds a payload in its serialized form, as Payload.Wire returns

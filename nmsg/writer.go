@@ -82,10 +82,7 @@ func (w *Writer) Containers() uint64 { return w.containers + w.fragments }
 // would not fit.
 func (w *Writer) Write(p *Payload) error {
 	if c := p.cached(); c != nil {
-		if c.hasCRC {
-			return w.add(c.raw, nil, bits.ReverseBytes32(c.crc))
-		}
-		return w.add(c.raw, nil, WireCRC(p.Message))
+		return w.add(c.raw, nil, bits.ReverseBytes32(c.crc))
 	}
 	return w.add(nil, p, WireCRC(p.Message))
 }

@@ -135,11 +135,8 @@ func (r *Reader) add(p *nmsg.Payload, msg []byte, h1, h2 uint64, rrset bool) {
 	it := item{vid: p.Vid, msgtype: p.Msgtype, nsec: p.TimeNsec, source: p.Source, operator: p.Operator,
 		group: p.Group, off: uint32(len(b.data)), msgLen: uint32(len(msg)), hasMsg: p.HasMessage || len(msg) > 0,
 		rrset: rrset, sec: p.TimeSec, clock: r.clock, h1: h1, h2: h2}
-	raw, crc, hasCRC, ok := p.Wire()
+	raw, crc, ok := p.Wire()
 	if ok && !rrset {
-		if !hasCRC {
-			crc = nmsg.CRC32C(p.Message)
-		}
 		it.wire, it.crc = true, crc
 		b.data = append(b.data, raw...)
 	} else {

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -82,12 +85,25 @@ type FeedConfig struct {
 	// compressed or fragmented cannot be renumbered and repeat their
 	// sequence numbers on each cycle. 0 generates every payload live.
 	Pool int
-	// TXFrames sizes the TX ring. 0 means 512 frames or, with a Pool,
-	// the frames of one whole cycle through the pools when that is at
-	// most maxPoolRing: each frame of the ring then carries the same
+	// TXFrames sizes each TX ring. 0 means 512 frames or, with a Pool,
+	// the frames of one whole cycle through its senders' pools when that
+	// is at most maxPoolRing: each frame of the ring then carries the same
 	// container body on every cycle and is not copied again (see holder).
 	TXFrames int
+	// TXRings is the number of TX rings sending at once, each from its
+	// own OS thread, with the channels dealt out to them in turn (channel
+	// i of Channels to ring i mod TXRings): on veth the kernel's receive
+	// path runs on the sending CPU, so one ring is bounded by one core.
+	// A channel is sent by one ring only, so its datagrams stay in order
+	// and its counts exact. 0 means 1; at most the number of channels.
+	TXRings int
+	// TXBatch is the number of frames per send(2) (TXRingConfig.Batch);
+	// 0 means half the ring.
+	TXBatch int
 }
+
+// MaxTXRings bounds FeedConfig.TXRings.
+const MaxTXRings = 64
 
 // maxPoolRing bounds the TX ring that holds a whole pool cycle (about
 // 36 MiB of 9 KB frames).
@@ -319,6 +335,9 @@ func (l *Lab) Feed(ctx context.Context, cfg FeedConfig) (*FeedStats, error) {
 	if cfg.Duration == 0 && cfg.Count == 0 {
 		cfg.Duration = 10 * time.Second
 	}
+	if cfg.TXRings < 0 || cfg.TXRings > MaxTXRings {
+		return nil, fmt.Errorf("check tx rings %d: outside 0..%d", cfg.TXRings, MaxTXRings)
+	}
 	start := time.Now()
 	feeds := make([]*channelFeed, len(cfg.Channels))
 	st := &FeedStats{Channels: make([]ChannelStats, len(cfg.Channels)), VLAN: cfg.VLAN.String()}
@@ -350,19 +369,7 @@ func (l *Lab) Feed(ctx context.Context, cfg FeedConfig) (*FeedStats, error) {
 		}
 		feeds[i] = c
 	}
-	if cfg.TXFrames == 0 && cfg.Pool > 0 {
-		cfg.TXFrames = poolCycleFrames(feeds)
-	}
-	var ring *TXRing
-	err := l.Switch.NS.Do(func() (err error) {
-		ring, err = NewTXRing(TXRingConfig{Ifindex: l.Switch.Index, MaxFrame: ethHeader + vlanHeader + l.MTU,
-			Frames: cfg.TXFrames, QdiscBypass: cfg.VLAN != VLANMetadata})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer ring.Close()
+	rings := max(1, min(cfg.TXRings, len(feeds)))
 	if cfg.VLAN == VLANMetadata {
 		off, err := AttachVLANOffload(&l.Switch)
 		if err != nil {
@@ -370,32 +377,96 @@ func (l *Lab) Feed(ctx context.Context, cfg FeedConfig) (*FeedStats, error) {
 		}
 		defer off.Close()
 	}
-	for _, c := range feeds {
-		c.sink = ring
+	senders := make([]*sender, rings)
+	for i, c := range feeds {
+		if senders[i%rings] == nil {
+			senders[i%rings] = &sender{}
+		}
+		senders[i%rings].feeds = append(senders[i%rings].feeds, c)
 	}
-	err = run(ctx, cfg, feeds, st)
-	if ferr := ring.Flush(); err == nil {
-		err = ferr
+	for _, s := range senders {
+		frames := cfg.TXFrames
+		if frames == 0 && cfg.Pool > 0 {
+			frames = poolCycleFrames(s.feeds)
+		}
+		err := l.Switch.NS.Do(func() (err error) {
+			s.ring, err = NewTXRing(TXRingConfig{Ifindex: l.Switch.Index, MaxFrame: ethHeader + vlanHeader + l.MTU,
+				Frames: frames, Batch: cfg.TXBatch, QdiscBypass: cfg.VLAN != VLANMetadata})
+			return err
+		})
+		if err != nil {
+			for _, s := range senders {
+				if s.ring != nil {
+					s.ring.Close()
+				}
+			}
+			return nil, err
+		}
+		for _, c := range s.feeds {
+			c.sink = s.ring
+		}
 	}
-	st.TX = ring.Stats
+	defer func() {
+		for _, s := range senders {
+			s.ring.Close()
+		}
+	}()
+	err := runSenders(ctx, cfg, senders, st)
+	for _, s := range senders {
+		st.TX.add(s.ring.Stats)
+	}
 	return st, err
 }
 
-// run sends round robin over feeds, pacing to the configured rate.
-func run(ctx context.Context, cfg FeedConfig, feeds []*channelFeed, st *FeedStats) error {
+// sender is one TX ring and the channels it sends.
+type sender struct {
+	ring  *TXRing
+	feeds []*channelFeed
+}
+
+// runSenders runs every sender on its own locked OS thread and waits for
+// all of them. The rate and the count bound are shared: each sender paces
+// to its share of the rate, and a datagram is sent only after it was
+// counted against cfg.Count.
+func runSenders(ctx context.Context, cfg FeedConfig, senders []*sender, st *FeedStats) error {
 	start := time.Now()
+	var sent atomic.Uint64
+	share := cfg
+	share.PPS /= float64(len(senders))
+	share.BPS /= float64(len(senders))
+	errs := make([]error, len(senders))
+	var wg sync.WaitGroup
+	for i, s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if len(senders) > 1 {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+			}
+			errs[i] = run(ctx, share, start, s.ring, s.feeds, &sent)
+			if ferr := s.ring.Flush(); errs[i] == nil {
+				errs[i] = ferr
+			}
+		}()
+	}
+	wg.Wait()
+	st.Elapsed = time.Since(start)
+	return errors.Join(errs...)
+}
+
+// run sends round robin over feeds through ring, pacing to the configured
+// rate, until the deadline, ctx's end or cfg.Count datagrams counted in
+// sent (shared by all senders of the feed).
+func run(ctx context.Context, cfg FeedConfig, start time.Time, ring *TXRing, feeds []*channelFeed, sent *atomic.Uint64) error {
 	deadline := time.Time{}
 	if cfg.Duration > 0 {
 		deadline = start.Add(cfg.Duration)
 	}
-	var datagrams, frames, fbytes uint64
+	var frames, fbytes uint64
 	paced := cfg.PPS > 0 || cfg.BPS > 0
-	ring := feeds[0].sink.(*TXRing)
 	i := 0
 	for n := 0; ; n++ {
-		if cfg.Count > 0 && datagrams >= cfg.Count {
-			break
-		}
 		if paced || n&63 == 0 {
 			if n&63 == 0 && ctx.Err() != nil {
 				break
@@ -412,6 +483,11 @@ func run(ctx context.Context, cfg FeedConfig, feeds []*channelFeed, st *FeedStat
 				continue
 			}
 		}
+		// Claim the datagram before sending it, so that several
+		// senders together never exceed the count.
+		if cfg.Count > 0 && sent.Add(1) > cfg.Count {
+			break
+		}
 		c := feeds[i]
 		i = (i + 1) % len(feeds)
 		fb, bb := c.stats.Frames, c.stats.FrameBytes
@@ -419,11 +495,14 @@ func run(ctx context.Context, cfg FeedConfig, feeds []*channelFeed, st *FeedStat
 		if err := c.step(); err != nil {
 			return err
 		}
-		datagrams += c.stats.Datagrams - d
+		if cfg.Count > 0 {
+			// A step that finished a fragment set sent more than
+			// the one datagram claimed.
+			sent.Add(c.stats.Datagrams - d - 1)
+		}
 		frames += c.stats.Frames - fb
 		fbytes += c.stats.FrameBytes - bb
 	}
-	st.Elapsed = time.Since(start)
 	return nil
 }
 

@@ -190,6 +190,10 @@ func TestFeedDecodesWithVLANs(t *testing.T) {
 		{"pool-in-ring", lab.FeedConfig{Pool: 4}, func(ch int) int { return ch }},
 		// tc egress moves the tag of these: the ring's bytes must stay.
 		{"pool-in-ring-metadata", lab.FeedConfig{Pool: 4, VLAN: lab.VLANMetadata}, func(ch int) int { return ch }},
+		// Two TX rings on two threads share the channels (and the
+		// count), in small send batches.
+		{"tx-rings", lab.FeedConfig{TXRings: 2, TXBatch: 8}, func(ch int) int { return ch }},
+		{"tx-rings-pool", lab.FeedConfig{TXRings: 2, Pool: 4}, func(ch int) int { return ch }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newPacketReceiver(t, l)
@@ -199,6 +203,9 @@ func TestFeedDecodesWithVLANs(t *testing.T) {
 			checkReceived(t, st, r, tc.vlan)
 			tot := st.Total()
 			t.Logf("%s: %d datagrams, %d frames, %d payloads, %d bytes", tc.name, tot.Datagrams, tot.Frames, tot.Payloads, tot.Bytes)
+			if tc.cfg.TXRings > 1 && tot.Datagrams != cfg.Count {
+				t.Errorf("%d TX rings sent %d datagrams, want the count %d", tc.cfg.TXRings, tot.Datagrams, cfg.Count)
+			}
 			if tc.name == "ip-fragments" && tot.Frames <= tot.Datagrams {
 				t.Errorf("MTU 1500: %d frames for %d datagrams, want IP fragments", tot.Frames, tot.Datagrams)
 			}

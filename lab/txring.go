@@ -26,6 +26,14 @@ type TXStats struct {
 	Kept        uint64 // frames whose container body was already in place (see holder)
 }
 
+func (s *TXStats) add(o TXStats) {
+	s.Frames += o.Frames
+	s.SendCalls += o.SendCalls
+	s.WrongFormat += o.WrongFormat
+	s.SendErrors += o.SendErrors
+	s.Kept += o.Kept
+}
+
 // TXRing is an AF_PACKET socket with a memory-mapped TPACKET_V2 transmit
 // ring (PACKET_TX_RING) bound to one interface: frames are written in
 // place into the ring and one send(2) hands a whole batch to the kernel.
@@ -59,8 +67,13 @@ type TXRingConfig struct {
 	// MaxFrame is the largest frame (Ethernet header included); it sets
 	// the ring's frame size.
 	MaxFrame int
-	// Frames in the ring; 0 means 512. A send(2) flushes at most half.
+	// Frames in the ring; 0 means 512.
 	Frames int
+	// Batch is the number of frames queued before a send(2) hands them
+	// to the kernel; 0 or more than half the ring means half the ring.
+	// The kernel sends a batch in one go on the calling CPU (on veth,
+	// receive included), so a big batch arrives as one burst.
+	Batch int
 	// QdiscBypass sets PACKET_QDISC_BYPASS.
 	QdiscBypass bool
 }
@@ -118,6 +131,9 @@ func NewTXRing(cfg TXRingConfig) (*TXRing, error) {
 	r.frames = int(req.Frame_nr)
 	r.held = make([]heldPart, r.frames)
 	r.batch = max(1, r.frames/2)
+	if cfg.Batch > 0 {
+		r.batch = min(cfg.Batch, r.batch)
+	}
 	// Protocol 0: the socket transmits only and receives nothing.
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: cfg.Ifindex}); err != nil {
 		r.Close()

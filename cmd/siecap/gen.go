@@ -24,7 +24,8 @@ func newGenCommand() *cobra.Command {
 		Short: "Send a synthetic SIE feed into the lab's SIE link",
 		Long: `gen sends NMSG datagrams of SIE/dnsdedupe, SIE/newdomain and base/dnsqr payloads
 from the lab's switch namespace into the SIE link, round robin over the
-channels, through an AF_PACKET TX ring. Channel N's datagrams go from
+channels, through an AF_PACKET TX ring (--tx-rings N: N rings on N threads, each
+sending its share of the channels, for more than one core can send). Channel N's datagrams go from
 198.18.N.1 to the broadcast address of its /24, port 8430, with VLAN id N:
 inline in the frame (--vlan inline, sent with PACKET_QDISC_BYPASS), as
 metadata (--vlan metadata: tc egress moves the tag, the way a NIC with VLAN
@@ -53,6 +54,12 @@ sent per channel.`,
 			}
 			if cfg.RepeatShare < 0 || cfg.RepeatShare > 1 || cfg.LargeShare < 0 || cfg.LargeShare > 1 {
 				return usageError("gen: --repeat and --large are shares between 0 and 1")
+			}
+			if cfg.TXRings < 1 || cfg.TXRings > lab.MaxTXRings {
+				return usageError("gen: --tx-rings must be between 1 and %d", lab.MaxTXRings)
+			}
+			if cfg.TXBatch < 0 {
+				return usageError("gen: --tx-batch must not be negative")
 			}
 			if cfg.Duration < 0 || cfg.Duration > 24*time.Hour {
 				return usageError("gen: --duration must be between 0 and 24h")
@@ -99,6 +106,8 @@ sent per channel.`,
 	fl.Uint64Var(&cfg.Count, "count", 0, "stop after this many datagrams over all channels, finishing a fragment set (0: only --duration)")
 	fl.IntVar(&cfg.Pool, "pool", 0, "pre-generate `N` containers per channel and cycle through them renumbered (fast path; 0: every payload live)")
 	fl.IntVar(&cfg.TXFrames, "tx-frames", 0, "frames in the TX ring (default 512; with --pool, one cycle through the pools if at most 4096)")
+	fl.IntVar(&cfg.TXRings, "tx-rings", 1, "send from `N` TX rings at once, each on its own thread, the channels dealt out to them in turn (at most the number of channels)")
+	fl.IntVar(&cfg.TXBatch, "tx-batch", 0, "hand the kernel `N` frames per send call (default: half the TX ring)")
 	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }

@@ -94,8 +94,11 @@ type Config struct {
 	BatchPayloads int               // payloads per batch: 512
 	BatchBytes    int               // message bytes per batch: 256 KiB
 	Level         zstd.EncoderLevel // zstd level: SpeedFastest
-	FlushInterval time.Duration     // a record is cut at most this long after its first payload: 1 s
-	RecordBytes   int               // container bytes per record: 1 MiB - 64 KiB
+	// RawLiterals stores literals without Huffman coding at SpeedFastest:
+	// 5% more bytes for 5-10% less zstd CPU (2-5% of ingest's CPU).
+	RawLiterals   bool
+	FlushInterval time.Duration // a record is cut at most this long after its first payload: 1 s
+	RecordBytes   int           // container bytes per record: 1 MiB - 64 KiB
 	// Blocking makes readers wait for ring room instead of dropping the
 	// batch: for file input only, never for capture.
 	Blocking bool

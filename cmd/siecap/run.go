@@ -104,8 +104,17 @@ func runDaemon(cmd *cobra.Command, o runOptions) error {
 
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
+			// systemd's reload protocol: RELOADING=1, then READY=1
+			// once the new configuration is in place or refused.
+			_, _ = sdnotify.Reloading()
 			if err := d.reload(o); err != nil {
 				log.Error("reload refused", "err", err)
+			}
+			d.mu.Lock()
+			status = fmt.Sprintf("capturing %d channels on %d interfaces", len(d.chans), len(d.ifaces))
+			d.mu.Unlock()
+			if _, err := sdnotify.Ready(status); err != nil {
+				log.Warn("tell systemd", "err", err)
 			}
 			continue
 		}

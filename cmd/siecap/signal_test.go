@@ -24,7 +24,7 @@ import (
 // seconds, and every payload the daemon reported stored must be in the
 // sealed spool: spool verify clean, the export of each channel as long as
 // the count of stored payloads the daemon logged at exit. It tells systemd
-// (NOTIFY_SOCKET) when it is ready and when it stops.
+// (NOTIFY_SOCKET) when it is ready, reloading and stopping.
 func TestDaemonSignals(t *testing.T) {
 	testutil.RequireCaps(t, testutil.CapSysAdmin, testutil.CapNetAdmin, testutil.CapNetRaw, testutil.CapBPF)
 	l, err := lab.Up(lab.Config{Channels: []int{202, 204, 207}, StateDir: t.TempDir()})
@@ -127,6 +127,12 @@ func TestDaemonSignals(t *testing.T) {
 	write(strings.Replace(channels, "number = 207\n", "number = 207\nrules = { action = \"drop\" }\n", 1))
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
+	}
+	if n := nextNote(); !strings.HasPrefix(n, "RELOADING=1\nMONOTONIC_USEC=") {
+		t.Errorf("notification on SIGHUP %q, want RELOADING=1 with MONOTONIC_USEC", n)
+	}
+	if n := nextNote(); !strings.HasPrefix(n, "READY=1\nSTATUS=capturing 3 channels") {
+		t.Errorf("notification after the reload %q, want READY=1 and a STATUS", n)
 	}
 	before := waitFor("the reloaded rule in the kernel", func(k map[uint16]map[string]uint64) bool { return k[207]["kernel_dropped_packets"] > 0 })
 	rs, err := c.Rules(ctx)

@@ -5,6 +5,8 @@ import (
 	"net"
 	"os"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Notify sends state (newline-separated "KEY=value" assignments) to
@@ -34,6 +36,16 @@ func Ready(status string) (bool, error) { return Notify("READY=1\nSTATUS=" + sta
 
 // Status reports a status line.
 func Status(status string) (bool, error) { return Notify("STATUS=" + status) }
+
+// Reloading reports RELOADING=1 with the CLOCK_MONOTONIC time systemd
+// wants beside it; Ready ends the reload.
+func Reloading() (bool, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return false, fmt.Errorf("read monotonic clock: %w", err)
+	}
+	return Notify(fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", ts.Nano()/1000))
+}
 
 // Stopping reports STOPPING=1.
 func Stopping() (bool, error) { return Notify("STOPPING=1") }

@@ -153,5 +153,8 @@ func (c *Config) fill() error {
 	if c.Dedupe > DedupeNone {
 		return fmt.Errorf("check config: unknown dedupe mode %d", c.Dedupe)
 	}
+	if c.RawLiterals && c.Level != zstd.SpeedFastest {
+		return fmt.Errorf("check config: raw literals only at zstd level fastest, not %s", c.Level)
+	}
 	return nil
 }

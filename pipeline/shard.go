@@ -85,7 +85,7 @@ func (a *appendBuf) Write(p []byte) (int, error) {
 func newShard(p *Pipeline, rings []*ring.Ring[*Batch]) (*shard, error) {
 	opts := []zstd.EOption{zstd.WithEncoderLevel(p.cfg.Level), zstd.WithEncoderConcurrency(1),
 		zstd.WithEncoderCRC(false)} // the spool frames every record with a CRC-32C
-	if p.cfg.Level == zstd.SpeedFastest && p.cfg.RawLiterals {
+	if p.cfg.RawLiterals { // at SpeedFastest only (Config.fill)
 		opts = append(opts, zstd.WithNoEntropyCompression(true))
 	}
 	enc, err := zstd.NewWriter(nil, opts...)

@@ -378,12 +378,19 @@ func (l *Lab) Feed(ctx context.Context, cfg FeedConfig) (*FeedStats, error) {
 		defer off.Close()
 	}
 	senders := make([]*sender, rings)
+	for i := range senders {
+		senders[i] = &sender{}
+	}
 	for i, c := range feeds {
-		if senders[i%rings] == nil {
-			senders[i%rings] = &sender{}
-		}
 		senders[i%rings].feeds = append(senders[i%rings].feeds, c)
 	}
+	defer func() {
+		for _, s := range senders {
+			if s.ring != nil {
+				s.ring.Close()
+			}
+		}
+	}()
 	for _, s := range senders {
 		frames := cfg.TXFrames
 		if frames == 0 && cfg.Pool > 0 {
@@ -395,22 +402,12 @@ func (l *Lab) Feed(ctx context.Context, cfg FeedConfig) (*FeedStats, error) {
 			return err
 		})
 		if err != nil {
-			for _, s := range senders {
-				if s.ring != nil {
-					s.ring.Close()
-				}
-			}
 			return nil, err
 		}
 		for _, c := range s.feeds {
 			c.sink = s.ring
 		}
 	}
-	defer func() {
-		for _, s := range senders {
-			s.ring.Close()
-		}
-	}()
 	err := runSenders(ctx, cfg, senders, st)
 	for _, s := range senders {
 		st.TX.add(s.ring.Stats)

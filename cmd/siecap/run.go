@@ -90,7 +90,7 @@ func runDaemon(cmd *cobra.Command, o runOptions) error {
 	if err := d.start(); err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("run: %w", err)}
 	}
-	status := fmt.Sprintf("capturing %d channels on %d interfaces", len(d.chans), len(d.ifaces))
+	status := d.status()
 	if _, err := sdnotify.Ready(status); err != nil {
 		log.Warn("tell systemd", "err", err)
 	}
@@ -110,10 +110,7 @@ func runDaemon(cmd *cobra.Command, o runOptions) error {
 			if err := d.reload(o); err != nil {
 				log.Error("reload refused", "err", err)
 			}
-			d.mu.Lock()
-			status = fmt.Sprintf("capturing %d channels on %d interfaces", len(d.chans), len(d.ifaces))
-			d.mu.Unlock()
-			if _, err := sdnotify.Ready(status); err != nil {
+			if _, err := sdnotify.Ready(d.status()); err != nil {
 				log.Warn("tell systemd", "err", err)
 			}
 			continue
@@ -129,6 +126,13 @@ func runDaemon(cmd *cobra.Command, o runOptions) error {
 		return nil
 	}
 	return nil
+}
+
+// status is the daemon's one-line state for systemd and the ready file.
+func (d *daemon) status() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return fmt.Sprintf("capturing %d channels on %d interfaces", len(d.chans), len(d.ifaces))
 }
 
 // reload re-reads the configuration: new rules replace the old ones

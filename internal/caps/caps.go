@@ -50,3 +50,37 @@ func Has(c Cap) bool {
 	set, err := Effective()
 	return err == nil && set&(1<<uint(c)) != 0
 }
+
+// DropThread removes cs from the calling thread's effective set; the
+// permitted set keeps them, so RaiseThread can restore them. Linux keeps
+// credentials per thread: the caller must hold its OS thread
+// (runtime.LockOSThread) for as long as the change is to apply, and it
+// changes nothing for the process's other threads.
+func DropThread(cs ...Cap) error {
+	return setThread(cs, false)
+}
+
+// RaiseThread puts cs back into the calling thread's effective set.
+func RaiseThread(cs ...Cap) error {
+	return setThread(cs, true)
+}
+
+func setThread(cs []Cap, on bool) error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("read capabilities: %w", err)
+	}
+	for _, c := range cs {
+		w, bit := &data[c/32].Effective, uint32(1)<<(uint(c)%32)
+		if on {
+			*w |= bit
+		} else {
+			*w &^= bit
+		}
+	}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("set capabilities: %w", err)
+	}
+	return nil
+}

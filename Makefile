@@ -99,7 +99,7 @@ bench-capture-reader: ## capture reader CPU per packet on a veth pair (root)
 	$(GO) test -run '^$$' -bench Reader -benchtime=200000x -count 3 ./capture/
 
 .PHONY: bench-bpf
-bench-bpf: ## BPF_PROG_TEST_RUN cost of the pre-filter against return-XDP_PASS and return-skb->len baselines
+bench-bpf: ## BPF_PROG_TEST_RUN cost of the pre-filter (direct and hardened builds) against return-XDP_PASS and return-skb->len baselines
 	$(GO) test -run '^$$' -bench BenchmarkPrograms -benchtime 1000000x -count 5 ./kernel-tests/
 
 .PHONY: bench-veth

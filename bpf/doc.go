@@ -26,6 +26,42 @@
 // bpf_xdp_get_buff_len, BTF maps, map-in-map, global functions), are
 // compiled for -mcpu=v3 (no ISA v4) and need no tcx.
 //
+// # Builds
+//
+// filter.c is compiled twice (gen.go), and Load picks by the loading
+// thread's capabilities (Options.Build overrides):
+//
+//   - the direct build, for a loader holding CAP_PERFMON or CAP_SYS_ADMIN
+//     beside CAP_BPF: it reads headers straight from the packet, decodes
+//     several fields per bpf_loop iteration, and keeps its state in
+//     registers;
+//   - the hardened build (-DSC_HARDENED), for a loader holding CAP_BPF
+//     alone, as the packaged systemd unit grants. Without CAP_PERFMON the
+//     verifier applies its Spectre mitigations: it refuses a packet
+//     pointer plus a register, refuses a pointer addition whose masking
+//     differs between the paths that reach it, follows as mispredicted
+//     every branch whose outcome it knows (Linux before 6.17 then refuses
+//     to dereference even a pointer it knows to be NULL), prunes no path
+//     whose scalars differ, and on Linux 6.1 refuses a store narrower
+//     than 8 bytes over a spilled register. So this build reads the
+//     packet only through bpf_xdp_load_bytes and bpf_skb_load_bytes,
+//     decides in global functions that the verifier checks once from
+//     unknown scalar arguments (sc_decide_xdp and sc_decide_skb take the
+//     parsed frame packed in scalars; sc_count; sc_field decodes one
+//     field per bpf_loop iteration from the scratch copy, sc_varint one
+//     varint), tests every pointer that may be NULL once, where it is
+//     fetched, and is compiled for -mcpu=v2 so that every spill is 8
+//     bytes wide. Its verdicts and counters are the direct build's (the
+//     kernel tests run both against the reference); it costs more per
+//     frame (docs/benchmarks.md). Filter.Build says which one is loaded,
+//     and the daemon reports it.
+//
+// The number of states the verifier explores for the direct build varies
+// from kernel to kernel, even between point releases (docs/benchmarks.md
+// has the counts). If a kernel's verifier refuses it, Load with BuildAuto
+// loads the hardened build instead, and Filter.Fallback returns the
+// refusal, which the daemon logs as a warning.
+//
 // # Classification
 //
 // A frame's channel is its innermost 802.1Q VLAN tag (an outer 802.1ad tag

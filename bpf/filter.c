@@ -20,11 +20,24 @@ struct chan_map {
 	__type(value, union sc_entry);
 };
 
-/* The template of the inner maps. Declaring it as a map makes clang-14 emit
- * the full key and value types into BTF (it leaves them forward-declared
- * when they are reached only through __array); programs never use it, so
+/* A BTF anchor: clang-14 emits a type that the programs reach only
+ * through pointers as a forward declaration if it meets the pointer first
+ * (through __array, or a local of a function), and the loader needs the
+ * inner maps' value type complete to size them; bpf2go generates the Go
+ * twins from it too. A member by value is always emitted complete, and a
+ * map's value type is emitted when the map is, so this map's value keeps
+ * union sc_entry (and all it holds) complete. Programs never use it, so
  * the loader never creates it. */
-struct chan_map channels_template SEC(".maps");
+struct sc_btf_anchor {
+	union sc_entry entry;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sc_btf_anchor);
+} btf_anchor SEC(".maps");
 
 _Static_assert(sizeof(union sc_entry) == sizeof(struct sc_rule), "rules set the entry size");
 _Static_assert(sizeof(struct sc_dir) == sizeof(struct sc_rule), "the directory fills an entry");
@@ -63,6 +76,25 @@ struct {
 
 volatile const __u32 scratch_cpus = 1;
 
+#ifdef SC_HARDENED
+/* sc_field decodes the field at the walk's offset in scratch entry idx
+ * (see walk_step). Returns 0 if the walk stops there; otherwise 1, with
+ * bit 1 set and the payload's vid and mt in bits 16..24 and 32..40 for
+ * the rule to judge. */
+__attribute__((noinline)) __u64 sc_field(__u32 idx, __u32 classify)
+{
+	struct sc_scratch *s = bpf_map_lookup_elem(&scratch, &idx);
+	struct sc_pos *p;
+
+	if (!s)
+		return 0;
+	p = &s->pos;
+	if (!walk_field(s, classify, p))
+		return 0;
+	return 1 | (__u64)(p->judge & 1) << 1 | (__u64)(p->vid & 0x1ff) << 16 | (__u64)(p->mt & 0x1ff) << 32;
+}
+#endif
+
 static long walk_cb_xdp(__u32 i, void *ctx)
 {
 	return walk_loop(ctx, SC_FAST_FIELDS_XDP);
@@ -73,20 +105,26 @@ static long walk_cb_skb(__u32 i, void *ctx)
 	return walk_loop(ctx, SC_FAST_FIELDS_SKB);
 }
 
+/* rule_at returns the rule of entry e, or NULL if e names no rule. */
 static __always_inline const struct sc_rule *rule_at(void *chans, __u32 e)
 {
+#ifdef SC_HARDENED
+	/* One lookup, whose NULL the caller tests once: without CAP_PERFMON
+	 * the verifier also follows, as if mispredicted, every branch whose
+	 * outcome it knows, and Linux before 6.17 refuses the dereference
+	 * of a pointer it knows to be NULL even there. A key past the map's
+	 * end finds nothing. */
+	sc_word k = e >= SC_E_RULE && e < SC_ENTRIES ? e : SC_ENTRIES;
+
+	return bpf_map_lookup_elem(chans, &k);
+#else
 	const union sc_entry *v;
 
 	if (e < SC_E_RULE || e >= SC_ENTRIES)
 		return NULL;
 	v = bpf_map_lookup_elem(chans, &e);
 	return v ? &v->rule : NULL;
-}
-
-static __always_inline const struct sc_rule *lookup_vlan(void *chans, const struct sc_dir *dir,
-							 __u16 vlan)
-{
-	return rule_at(chans, dir->vlan[vlan & 0x0fff]);
+#endif
 }
 
 /* sc_addr_hash is the address table's hash; bpf/table.go has its twin.
@@ -105,35 +143,48 @@ static __always_inline __u32 sc_addr_hash(__u32 seed, const __u32 w[4], __u16 po
 	return h ^ (h >> 16);
 }
 
-static __always_inline const struct sc_rule *lookup_addr(void *chans, const struct sc_dir *dir,
-							 const struct sc_frame *f)
+/* addr_entry returns the rule entry of the frame's destination address
+ * and port, or 0. */
+static __always_inline __u32 addr_entry(void *chans, const struct sc_dir *dir, const struct sc_frame *f)
 {
 	__u32 w[4], h;
 	__u64 a0, a1;
+	sc_word key;
 
 	__builtin_memcpy(w, f->addr, 16);
 	__builtin_memcpy(&a0, f->addr, 8);
 	__builtin_memcpy(&a1, f->addr + 8, 8);
 	h = sc_addr_hash(dir->seed, w, f->port, f->family);
 	/* A loop, not unrolled: a frame seldom needs a second probe, and the
-	 * socket filter must stay small. */
+	 * socket filter must stay small. The hardened build unrolls it:
+	 * without CAP_PERFMON the verifiers of Linux 6.1 and 6.12 lose the
+	 * counter's bound and report an infinite loop. */
+#ifdef SC_HARDENED
+#pragma unroll
+#else
 #pragma clang loop unroll(disable)
+#endif
 	for (int p = 0; p < SC_ADDR_PROBES; p++) {
 		__u32 s = (h + p) & (SC_ADDR_SLOTS - 1);
-		__u32 e = SC_E_ADDR + s / SC_ADDR_PER_ENTRY;
-		const union sc_entry *v = bpf_map_lookup_elem(chans, &e);
+		const union sc_entry *v;
 		const struct sc_addr_slot *sl;
 
+		/* One key for every probe, 8 bytes wide in the hardened build
+		 * (see sc_word; the map reads the low 4 bytes of this
+		 * little-endian word). */
+		key = SC_E_ADDR + s / SC_ADDR_PER_ENTRY;
+		v = bpf_map_lookup_elem(chans, &key);
+
 		if (!v)
-			return NULL;
+			return 0;
 		sl = &v->addr[s % SC_ADDR_PER_ENTRY];
 		if (!sl->family)
-			return NULL;
+			return 0;
 		if (sl->family == f->family && sl->port == f->port &&
 		    sc_u64(sl->addr) == a0 && sc_u64(sl->addr + 8) == a1)
-			return rule_at(chans, sl->entry);
+			return sl->entry;
 	}
-	return NULL;
+	return 0;
 }
 
 static __always_inline void discover(const struct sc_frame *f, __u32 len)
@@ -189,13 +240,17 @@ static __always_inline __u32 classify_nmsg(struct hdr_cursor *c, bool xdp, const
 		goto decide;
 	}
 	/* The first field from its first 8 bytes (in XDP straight from the
-	 * packet): a container whose first payload decides costs no copy. */
+	 * packet): a container whose first payload decides costs no copy.
+	 * The hardened build walks every field from the copy: its verifier
+	 * would check the walk below once for each way this one ends. */
+	if (!SC_DIRECT)
+		goto copy;
 	{
 		__u64 v = 0;
 		long err = -1;
 		__u32 k;
 
-		if (xdp && body <= 0x3fff) {
+		if (xdp && SC_DIRECT && body <= 0x3fff) {
 			struct xdp_md *x = c->ctx;
 			void *pkt = (void *)(long)x->data + body;
 
@@ -203,8 +258,8 @@ static __always_inline __u32 classify_nmsg(struct hdr_cursor *c, bool xdp, const
 				v = sc_u64(pkt);
 				err = 0;
 			}
-		} else if (!xdp && body + 8 <= c->len) {
-			err = sc_load_bytes(c->ctx, false, body, &v, 8);
+		} else if ((!xdp || !SC_DIRECT) && body + 8 <= c->len) {
+			err = sc_load_bytes(c->ctx, xdp, body, &v, 8);
 		}
 		if (!err && (k = walk_fast(rule, &p, v, n, rule->action >= SC_A_ALLOW))) {
 			p.o = k;
@@ -220,10 +275,12 @@ static __always_inline __u32 classify_nmsg(struct hdr_cursor *c, bool xdp, const
 		}
 	}
 	/* The rest, from a copy of the body. */
+copy:
 	{
-		__u32 idx = bpf_get_smp_processor_id() + (xdp ? 0 : scratch_cpus), n1 = n - 1;
+		__u32 idx = bpf_get_smp_processor_id() + (xdp ? 0 : scratch_cpus);
+		sc_word n1 = n - 1;
 		struct sc_scratch *s = bpf_map_lookup_elem(&scratch, &idx);
-		struct sc_walk w = {.rule = rule, .s = s};
+		struct sc_walk w = {.rule = rule, .s = s, .idx = idx};
 
 		sc_opaque(n1);
 		if (!s || s->busy || n1 >= SC_BUF_MASK) {
@@ -268,28 +325,166 @@ decide:
 	return SC_V_MALFORMED;
 }
 
-/* classify returns true if the frame is to be dropped. */
+/* count adds a frame to the counters of slot and verdict. */
+static __always_inline int count(__u32 slot, __u32 verdict, __u32 len, __u32 npay)
+{
+	struct sc_counters *cnt;
+
+	if (slot >= SC_MAX_SLOTS)
+		slot = 0;
+	cnt = bpf_map_lookup_elem(&counters, &slot);
+	if (cnt) {
+		verdict &= 7;
+		cnt->packets[verdict]++;
+		cnt->bytes[verdict] += len;
+		cnt->payloads[verdict] += npay;
+	}
+	return 0;
+}
+
+#ifdef SC_HARDENED
+/* In the hardened build, a global function: the verifier sees its
+ * arguments as unknown scalars, while at an inline counter update it
+ * would see a constant verdict on some paths and a computed one on
+ * others, and without CAP_PERFMON it refuses one pointer addition that
+ * is sanitised two ways. */
+__attribute__((noinline)) int sc_count(__u32 slot, __u32 verdict, __u32 len, __u32 npay)
+{
+	return count(slot, verdict, len, npay);
+}
+#else
+#define sc_count count
+#endif
+
+/* is_nmsg reports whether a UDP datagram starts with the NMSG magic. */
+static __always_inline bool is_nmsg(void *ctx, bool xdp, __u32 len, const struct sc_frame *f)
+{
+	__u8 magic[4];
+	__u32 data = f->l4 + 8;
+
+	return f->udp_len >= 12 && data + 4 <= len && sc_load(ctx, xdp, data, magic, 4) == 0 &&
+	       magic[0] == 'N' && magic[1] == 'M' && magic[2] == 'S' && magic[3] == 'G';
+}
+
+/* verdict_none decides a frame on no configured channel; dflags are the
+ * directory's flags (0 without a table). */
+static __always_inline __u32 verdict_none(void *ctx, bool xdp, __u32 len, const struct sc_frame *f,
+					  int l3, __u32 dflags)
+{
+	switch (l3) {
+	case SC_L3_UDP:
+		if (!is_nmsg(ctx, xdp, len, f))
+			return SC_V_NOT_NMSG;
+		discover(f, len);
+		return dflags & SC_F_DROP_UNCONFIGURED ? SC_V_DROP_DEFAULT : SC_V_PASS;
+	case SC_L3_OPAQUE:
+		return SC_V_OPAQUE;
+	}
+	return SC_V_NOT_NMSG;
+}
+
+/* verdict_rule decides a frame on the channel of rule. */
+static __always_inline __u32 verdict_rule(void *ctx, bool xdp, __u32 len, const struct sc_frame *f,
+					  int l3, const struct sc_rule *rule, __u32 *npay)
+{
+	struct hdr_cursor c = {.ctx = ctx, .len = len};
+
+	switch (l3) {
+	case SC_L3_UDP:
+		if (!is_nmsg(ctx, xdp, len, f))
+			return not_nmsg(rule);
+		if (rule->action == SC_A_PASS_ALL && !(rule->flags & SC_F_COUNT_PAYLOADS))
+			return SC_V_PASS;
+		if (rule->action == SC_A_DROP_ALL && !(rule->flags & SC_F_COUNT_PAYLOADS))
+			return SC_V_DROP;
+		return classify_nmsg(&c, xdp, f, rule, npay);
+	case SC_L3_OTHER:
+		return not_nmsg(rule);
+	case SC_L3_OPAQUE:
+		return SC_V_OPAQUE;
+	}
+	return SC_V_NOT_NMSG;
+}
+
+/* decide classifies a parsed frame against the current channel table,
+ * counts it and returns true if it is to be dropped. Every pointer that
+ * may be NULL is tested once, where it is fetched (see rule_at). */
+static __always_inline bool decide(void *ctx, bool xdp, __u32 len, const struct sc_frame *f, int l3)
+{
+	const union sc_entry *d;
+	const struct sc_rule *rule;
+	__u32 zero = 0, verdict, npay = 0, slot = 0, dflags = 0, e = 0;
+	void *chans;
+
+	chans = bpf_map_lookup_elem(&channels, &zero);
+	if (!chans)
+		goto none;
+	d = bpf_map_lookup_elem(chans, &zero);
+	if (!d)
+		goto none;
+	dflags = d->dir.flags;
+	if (f->has_vlan)
+		e = d->dir.vlan[f->vlan & 0x0fff];
+	if (!e && l3 == SC_L3_UDP)
+		e = addr_entry(chans, &d->dir, f);
+	rule = rule_at(chans, e);
+	if (!rule)
+		goto none;
+	verdict = verdict_rule(ctx, xdp, len, f, l3, rule, &npay);
+	slot = rule->slot;
+	goto count;
+none:
+	verdict = verdict_none(ctx, xdp, len, f, l3, dflags);
+count:
+	sc_count(slot, verdict, len, npay);
+	return verdict == SC_V_DROP || verdict == SC_V_DROP_DEFAULT;
+}
+
+#ifdef SC_HARDENED
+/* The hardened build decides in a global function, which the verifier
+ * checks once from a clean state: the frame arrives packed in scalars
+ * (a global function takes no pointer but the context), so the parser's
+ * many paths do not multiply the decision's. */
+static __always_inline bool decide_packed(void *ctx, bool xdp, __u64 a0, __u64 a1, __u64 geom,
+					  __u64 key)
+{
+	struct sc_frame f;
+
+	__builtin_memset(&f, 0, sizeof(f));
+	f.l4 = geom & 0xffff;
+	f.udp_len = (geom >> 32) & 0xffff;
+	f.family = (geom >> 48) & 0xff;
+	f.port = (key >> 32) & 0xffff;
+	f.vlan = (key >> 48) & 0x0fff;
+	f.has_vlan = (key >> 60) & 1;
+	__builtin_memcpy(f.addr, &a0, 8);
+	__builtin_memcpy(f.addr + 8, &a1, 8);
+	return decide(ctx, xdp, key & 0xffffffff, &f, (geom >> 56) & 0xff);
+}
+
+__attribute__((noinline)) int sc_decide_xdp(struct xdp_md *ctx, __u64 a0, __u64 a1, __u64 geom, __u64 key)
+{
+	return decide_packed(ctx, true, a0, a1, geom, key);
+}
+
+__attribute__((noinline)) int sc_decide_skb(struct __sk_buff *ctx, __u64 a0, __u64 a1, __u64 geom, __u64 key)
+{
+	return decide_packed(ctx, false, a0, a1, geom, key);
+}
+#endif
+
+/* classify parses the frame's headers and returns true if it is to be
+ * dropped. */
 static __always_inline bool classify(void *ctx, bool xdp, __u32 len, __u16 meta_proto,
 				     __u16 meta_tci, bool has_meta)
 {
 	struct hdr_cursor c = {.ctx = ctx, .len = len};
 	struct sc_frame f;
-	const struct sc_rule *rule = NULL;
-	struct sc_counters *cnt;
-	const struct sc_dir *dir = NULL;
-	__u32 zero = 0, verdict, npay = 0, slot;
-	void *chans;
 	int l3 = -1;
 	__u16 proto;
 
 	__builtin_memset(&f, 0, sizeof(f));
-	chans = bpf_map_lookup_elem(&channels, &zero);
-	if (chans) {
-		const union sc_entry *v = bpf_map_lookup_elem(chans, &zero);
-
-		dir = v ? &v->dir : NULL;
-	}
-	if (xdp && !has_meta)
+	if (SC_DIRECT && xdp && !has_meta)
 		l3 = parse_xdp_fast(ctx, &f);
 	if (l3 < 0) {
 		__builtin_memset(&f, 0, sizeof(f));
@@ -302,55 +497,22 @@ static __always_inline bool classify(void *ctx, bool xdp, __u32 len, __u16 meta_
 		if (l3 == SC_L3_UDP && parse_udp(&c, xdp, &f) < 0)
 			l3 = SC_L3_NONE;
 	}
-	if (dir && f.has_vlan)
-		rule = lookup_vlan(chans, dir, f.vlan);
-	if (dir && !rule && l3 == SC_L3_UDP)
-		rule = lookup_addr(chans, dir, &f);
+#ifdef SC_HARDENED
+	{
+		__u64 a0, a1, geom, key;
 
-	switch (l3) {
-	case SC_L3_UDP: {
-		__u8 magic[4];
-		__u32 data = f.l4 + 8;
-
-		if (f.udp_len < 12 || data + 4 > len || sc_load(ctx, xdp, data, magic, 4) < 0 ||
-		    magic[0] != 'N' || magic[1] != 'M' || magic[2] != 'S' || magic[3] != 'G') {
-			verdict = not_nmsg(rule);
-			break;
-		}
-		if (!rule) {
-			discover(&f, len);
-			verdict = dir && (dir->flags & SC_F_DROP_UNCONFIGURED) ? SC_V_DROP_DEFAULT : SC_V_PASS;
-			break;
-		}
-		if (rule->action == SC_A_PASS_ALL && !(rule->flags & SC_F_COUNT_PAYLOADS))
-			verdict = SC_V_PASS;
-		else if (rule->action == SC_A_DROP_ALL && !(rule->flags & SC_F_COUNT_PAYLOADS))
-			verdict = SC_V_DROP;
-		else
-			verdict = classify_nmsg(&c, xdp, &f, rule, &npay);
-		break;
+		__builtin_memcpy(&a0, f.addr, 8);
+		__builtin_memcpy(&a1, f.addr + 8, 8);
+		geom = (__u64)(f.l4 & 0xffff) | (__u64)f.udp_len << 32 | (__u64)f.family << 48 |
+		       (__u64)(l3 & 0xff) << 56;
+		key = len | (__u64)f.port << 32 | (__u64)(f.vlan & 0x0fff) << 48 | (__u64)(f.has_vlan & 1) << 60;
+		if (xdp)
+			return sc_decide_xdp(ctx, a0, a1, geom, key);
+		return sc_decide_skb(ctx, a0, a1, geom, key);
 	}
-	case SC_L3_OTHER:
-		verdict = not_nmsg(rule);
-		break;
-	case SC_L3_OPAQUE:
-		verdict = SC_V_OPAQUE;
-		break;
-	default:
-		verdict = SC_V_NOT_NMSG;
-	}
-
-	slot = rule ? rule->slot : 0;
-	if (slot >= SC_MAX_SLOTS)
-		slot = 0;
-	cnt = bpf_map_lookup_elem(&counters, &slot);
-	if (cnt) {
-		verdict &= 7;
-		cnt->packets[verdict]++;
-		cnt->bytes[verdict] += len;
-		cnt->payloads[verdict] += npay;
-	}
-	return verdict == SC_V_DROP || verdict == SC_V_DROP_DEFAULT;
+#else
+	return decide(ctx, xdp, len, &f, l3);
+#endif
 }
 
 SEC("xdp.frags")

@@ -23,6 +23,14 @@ type filterScAddrSlot struct {
 	Pad2   uint16
 }
 
+type filterScBtfAnchor struct {
+	_     structs.HostLayout
+	Entry struct {
+		_    structs.HostLayout
+		Rule filterScRule
+	}
+}
+
 type filterScCounters struct {
 	_        structs.HostLayout
 	Packets  [8]uint64
@@ -54,11 +62,6 @@ type filterScDiscVal struct {
 	Bytes   uint64
 }
 
-type filterScEntry struct {
-	_    structs.HostLayout
-	Rule filterScRule
-}
-
 type filterScRule struct {
 	_      structs.HostLayout
 	Slot   uint32
@@ -79,15 +82,25 @@ type filterScScratch struct {
 	Left    uint32
 	Busy    uint32
 	Pad     uint32
-	Buf     [65560]uint8
+	Pos     struct {
+		_       structs.HostLayout
+		O       uint32
+		Npay    uint32
+		Decided uint32
+		State   uint32
+		Judge   uint32
+		Vid     uint32
+		Mt      uint32
+	}
+	Buf [65560]uint8
 }
 
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	filterMapBtfAnchor          = "btf_anchor"
 	filterMapChannels           = "channels"
-	filterMapChannelsTemplate   = "channels_template"
 	filterMapCounters           = "counters"
 	filterMapDiscovery          = "discovery"
 	filterMapScratch            = "scratch"
@@ -153,11 +166,11 @@ type filterProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type filterMapSpecs struct {
-	Channels         *ebpf.MapSpec `ebpf:"channels"`
-	ChannelsTemplate *ebpf.MapSpec `ebpf:"channels_template"`
-	Counters         *ebpf.MapSpec `ebpf:"counters"`
-	Discovery        *ebpf.MapSpec `ebpf:"discovery"`
-	Scratch          *ebpf.MapSpec `ebpf:"scratch"`
+	BtfAnchor *ebpf.MapSpec `ebpf:"btf_anchor"`
+	Channels  *ebpf.MapSpec `ebpf:"channels"`
+	Counters  *ebpf.MapSpec `ebpf:"counters"`
+	Discovery *ebpf.MapSpec `ebpf:"discovery"`
+	Scratch   *ebpf.MapSpec `ebpf:"scratch"`
 }
 
 // filterVariableSpecs contains global variables before they are loaded into the kernel.
@@ -188,17 +201,17 @@ func (o *filterObjects) Close() error {
 //
 // It can be passed to loadFilterObjects or ebpf.CollectionSpec.LoadAndAssign.
 type filterMaps struct {
-	Channels         *ebpf.Map `ebpf:"channels"`
-	ChannelsTemplate *ebpf.Map `ebpf:"channels_template"`
-	Counters         *ebpf.Map `ebpf:"counters"`
-	Discovery        *ebpf.Map `ebpf:"discovery"`
-	Scratch          *ebpf.Map `ebpf:"scratch"`
+	BtfAnchor *ebpf.Map `ebpf:"btf_anchor"`
+	Channels  *ebpf.Map `ebpf:"channels"`
+	Counters  *ebpf.Map `ebpf:"counters"`
+	Discovery *ebpf.Map `ebpf:"discovery"`
+	Scratch   *ebpf.Map `ebpf:"scratch"`
 }
 
 func (m *filterMaps) Close() error {
 	return _FilterClose(
+		m.BtfAnchor,
 		m.Channels,
-		m.ChannelsTemplate,
 		m.Counters,
 		m.Discovery,
 		m.Scratch,

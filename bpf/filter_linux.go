@@ -10,6 +10,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"github.com/siecap/siecap/internal/caps"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,6 +23,50 @@ type Options struct {
 	// Baselines also loads the cheapest programs of each type (return
 	// XDP_PASS, return skb->len), for benchmarks.
 	Baselines bool
+	// Build chooses the object to load; by default (BuildAuto) the
+	// direct build if the loading thread holds CAP_PERFMON or
+	// CAP_SYS_ADMIN, the hardened build otherwise.
+	Build Build
+}
+
+// Build names one of the two compilations of the programs.
+type Build int
+
+const (
+	// BuildAuto picks BuildDirect or BuildHardened by the loader's
+	// capabilities.
+	BuildAuto Build = iota
+	// BuildDirect reads packets directly and needs CAP_PERFMON (or
+	// CAP_SYS_ADMIN) beside CAP_BPF: the verifier allows its pointer
+	// arithmetic only to loaders it trusts with Spectre v1.
+	BuildDirect
+	// BuildHardened reads packets only through helpers and passes the
+	// verifier with CAP_BPF alone, at some cost per frame (see
+	// docs/benchmarks.md).
+	BuildHardened
+)
+
+func (b Build) String() string {
+	switch b {
+	case BuildAuto:
+		return "auto"
+	case BuildDirect:
+		return "direct"
+	case BuildHardened:
+		return "hardened"
+	}
+	return fmt.Sprintf("build %d", int(b))
+}
+
+// resolve turns BuildAuto into the build the calling thread can load.
+func (b Build) resolve() Build {
+	if b != BuildAuto {
+		return b
+	}
+	if caps.Has(caps.Perfmon) || caps.Has(caps.SysAdmin) {
+		return BuildDirect
+	}
+	return BuildHardened
 }
 
 // objects are the parts of the collection Filter loads; the device-bound
@@ -43,17 +88,19 @@ type baselines struct {
 // Filter is the loaded pre-filter: its programs, maps and attachments.
 // Its methods are safe for concurrent use.
 type Filter struct {
-	mu      sync.Mutex
-	spec    *ebpf.CollectionSpec
-	objs    objects
-	base    baselines
-	inner   *ebpf.Map // current channel map, referenced by objs.Channels[0]
-	rs      *Ruleset
-	slots   map[uint32]uint32 // channel ID -> counter slot
-	ids     map[uint32]uint32 // counter slot -> channel ID
-	links   map[int]*xdpAttachment
-	sockets map[int]bool
-	closed  bool
+	mu       sync.Mutex
+	build    Build
+	fallback error // why BuildAuto loaded the hardened build, if it fell back
+	spec     *ebpf.CollectionSpec
+	objs     objects
+	base     baselines
+	inner    *ebpf.Map // current channel map, referenced by objs.Channels[0]
+	rs       *Ruleset
+	slots    map[uint32]uint32 // channel ID -> counter slot
+	ids      map[uint32]uint32 // counter slot -> channel ID
+	links    map[int]*xdpAttachment
+	sockets  map[int]bool
+	closed   bool
 }
 
 type xdpAttachment struct {
@@ -62,10 +109,41 @@ type xdpAttachment struct {
 	used *ebpf.Program // the attached program
 }
 
+// The builds' specs, as bpf2go generated them; a variable so that a test
+// can hand the kernel a direct build its verifier refuses.
+var (
+	directSpec   = loadFilter
+	hardenedSpec = loadFilterHardened
+)
+
 // Load loads the programs and maps into the kernel. Every frame passes
 // until Update installs a configuration.
+//
+// With BuildAuto, a loader that may load the direct build gets the
+// hardened one if the kernel's verifier refuses the direct build (a
+// kernel whose verifier explores more states than its limit allows, for
+// instance); Fallback then returns the refusal.
 func Load(opts Options) (*Filter, error) {
-	spec, err := loadFilter()
+	build := opts.Build.resolve()
+	f, err := loadBuild(opts, build)
+	var ve *ebpf.VerifierError
+	if err == nil || opts.Build != BuildAuto || build != BuildDirect || !errors.As(err, &ve) {
+		return f, err
+	}
+	f, herr := loadBuild(opts, BuildHardened)
+	if herr != nil {
+		return nil, errors.Join(err, herr)
+	}
+	f.fallback = err
+	return f, nil
+}
+
+func loadBuild(opts Options, build Build) (*Filter, error) {
+	load := directSpec
+	if build == BuildHardened {
+		load = hardenedSpec
+	}
+	spec, err := load()
 	if err != nil {
 		return nil, fmt.Errorf("load filter spec: %w", err)
 	}
@@ -84,6 +162,7 @@ func Load(opts Options) (*Filter, error) {
 		}
 	}
 	f := &Filter{
+		build:   build,
 		spec:    spec,
 		slots:   map[uint32]uint32{},
 		ids:     map[uint32]uint32{},
@@ -111,6 +190,13 @@ func (o *objects) close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Build returns the build Load loaded: BuildDirect or BuildHardened.
+func (f *Filter) Build() Build { return f.build }
+
+// Fallback returns the verifier's refusal of the direct build if Load,
+// choosing the build itself, fell back to the hardened one; nil otherwise.
+func (f *Filter) Fallback() error { return f.fallback }
 
 // XDPProgram returns the XDP program (for BPF_PROG_TEST_RUN or a caller's
 // own attachment). It stays owned by the Filter.

@@ -91,10 +91,23 @@ type Status struct {
 
 // InterfaceStatus is one SIE interface's capture.
 type InterfaceStatus struct {
-	Name    string `json:"name"`
-	Up      bool   `json:"up"`
-	Filter  string `json:"filter"` // "xdp", "socket" or "off": what was attached
-	Sockets int    `json:"sockets"`
+	Name   string `json:"name"`
+	Up     bool   `json:"up"`
+	Filter string `json:"filter"` // "xdp", "socket" or "off": what was attached
+	// FilterBuild is the compilation of the attached programs: "direct"
+	// (the daemon holds CAP_PERFMON) or "hardened" (it does not: the
+	// programs read packets only through helpers and cost more per
+	// frame); empty when Filter is "off".
+	FilterBuild string `json:"filter_build,omitempty"`
+	Sockets     int    `json:"sockets"`
+}
+
+// FilterName is Filter with its build, e.g. "xdp (hardened)".
+func (i InterfaceStatus) FilterName() string {
+	if i.FilterBuild == "" {
+		return i.Filter
+	}
+	return i.Filter + " (" + i.FilterBuild + ")"
 }
 
 // Channels is the reply of /api/v1/channels.

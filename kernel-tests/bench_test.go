@@ -15,6 +15,8 @@ import (
 // return skb->len), and the difference. Run with
 //
 //	go test -run '^$' -bench BenchmarkPrograms -benchtime 1000000x -count 5 ./kernel-tests/
+//
+// (BenchmarkProgramsHardened for the hardened build.)
 
 var (
 	benchDrop  = netip.MustParseAddrPort("198.18.6.255:8430")
@@ -82,8 +84,14 @@ func benchProgram(b *testing.B, prog, base *ebpf.Program, frame []byte) {
 	b.ReportMetric(float64(d-dBase)/float64(time.Nanosecond), "over-baseline-ns")
 }
 
-func BenchmarkPrograms(b *testing.B) {
-	h := newHarness(b, benchConfig())
+func BenchmarkPrograms(b *testing.B) { benchPrograms(b, bpf.BuildDirect) }
+
+// BenchmarkProgramsHardened measures the hardened build, which a loader
+// without CAP_PERFMON gets.
+func BenchmarkProgramsHardened(b *testing.B) { benchPrograms(b, bpf.BuildHardened) }
+
+func benchPrograms(b *testing.B, build bpf.Build) {
+	h := newHarness(b, build, benchConfig())
 	for _, prog := range []struct {
 		name       string
 		xdp        bool

@@ -234,8 +234,13 @@ func compare(t *testing.T, h *harness, frame []byte) {
 	}
 }
 
+// runDifferential compares n frames from gen for each build.
 func runDifferential(t *testing.T, n int, gen func(r *rand.Rand) []byte) {
-	h := newHarness(t, testConfig())
+	forEachBuild(t, func(t *testing.T, b bpf.Build) { runDifferentialBuild(t, b, n, gen) })
+}
+
+func runDifferentialBuild(t *testing.T, b bpf.Build, n int, gen func(r *rand.Rand) []byte) {
+	h := newHarness(t, b, testConfig())
 	seed := uint64(0x5eca9)
 	if s := os.Getenv("SIECAP_DIFF_SEED"); s != "" {
 		fmt.Sscan(s, &seed)

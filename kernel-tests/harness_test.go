@@ -44,11 +44,8 @@ func loadFilter(t testing.TB, opts bpf.Options) *bpf.Filter {
 	t.Helper()
 	testutil.RequireCaps(t, testutil.CapBPF, testutil.CapNetAdmin)
 	f, err := bpf.Load(opts)
-	var ve *ebpf.VerifierError
-	if errors.As(err, &ve) {
-		// The end of the verifier's log says why.
-		n := max(0, len(ve.Log)-60)
-		t.Fatalf("load BPF programs: %v\n%s", err, strings.Join(ve.Log[n:], "\n"))
+	if tail := verifierLogTail(err); tail != "" {
+		t.Fatalf("load BPF programs: %v%s", err, tail)
 	}
 	testutil.SkipOnPermission(t, err, "load BPF programs")
 	t.Cleanup(func() {
@@ -59,9 +56,35 @@ func loadFilter(t testing.TB, opts bpf.Options) *bpf.Filter {
 	return f
 }
 
-func newHarness(t testing.TB, cfg bpf.Config) *harness {
+// verifierLogTail returns the end of the verifier's log in err, which
+// says why it refused a program, on a line of its own; "" if err holds no
+// log.
+func verifierLogTail(err error) string {
+	var ve *ebpf.VerifierError
+	if !errors.As(err, &ve) {
+		return ""
+	}
+	n := max(0, len(ve.Log)-60)
+	return "\n" + strings.Join(ve.Log[n:], "\n")
+}
+
+// builds are the two compilations of the programs, which must behave
+// alike.
+var builds = []bpf.Build{bpf.BuildDirect, bpf.BuildHardened}
+
+// forEachBuild runs fn as a subtest for each build.
+func forEachBuild(t *testing.T, fn func(t *testing.T, b bpf.Build)) {
+	for _, b := range builds {
+		t.Run(b.String(), func(t *testing.T) { fn(t, b) })
+	}
+}
+
+func newHarness(t testing.TB, b bpf.Build, cfg bpf.Config) *harness {
 	t.Helper()
-	h := &harness{f: loadFilter(t, bpf.Options{SocketDataAtL3: true, Baselines: true})}
+	h := &harness{f: loadFilter(t, bpf.Options{SocketDataAtL3: true, Baselines: true, Build: b})}
+	if got := h.f.Build(); got != b {
+		t.Fatalf("loaded the %s build, want %s", got, b)
+	}
 	h.apply(t, cfg)
 	return h
 }

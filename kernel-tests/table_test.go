@@ -119,97 +119,103 @@ func arp(vid uint16) []byte {
 }
 
 func TestProgramsTable(t *testing.T) {
-	h := newHarness(t, testConfig())
-	for _, tc := range tableCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			ref := bpf.Classify(tc.frame, 0, false, h.rs)
-			want := bpf.Verdict{Drop: tc.reason.Drops(), Reason: tc.reason, Channel: tc.channel, Payloads: tc.payloads}
-			if ref != want {
-				t.Fatalf("reference classifier: %+v, want %+v", ref, want)
-			}
-			h.check(t, h.f.XDPProgram(), true, tc.frame)
-			if socketRunnable(tc.frame) {
-				h.check(t, h.f.SocketProgram(), false, tc.frame)
-			}
-		})
-	}
+	forEachBuild(t, func(t *testing.T, b bpf.Build) {
+		h := newHarness(t, b, testConfig())
+		for _, tc := range tableCases() {
+			t.Run(tc.name, func(t *testing.T) {
+				ref := bpf.Classify(tc.frame, 0, false, h.rs)
+				want := bpf.Verdict{Drop: tc.reason.Drops(), Reason: tc.reason, Channel: tc.channel, Payloads: tc.payloads}
+				if ref != want {
+					t.Fatalf("reference classifier: %+v, want %+v", ref, want)
+				}
+				h.check(t, h.f.XDPProgram(), true, tc.frame)
+				if socketRunnable(tc.frame) {
+					h.check(t, h.f.SocketProgram(), false, tc.frame)
+				}
+			})
+		}
+	})
 }
 
 func TestDropUnconfiguredAndDiscovery(t *testing.T) {
-	cfg := testConfig()
-	h := newHarness(t, cfg)
-	frame := frameSpec{tags: vlan(999), dst: other, payload: container(0, false, false, payload{vid: 2, msgtype: 1})}.build()
-	if v := h.check(t, h.f.XDPProgram(), true, frame); v.Reason != bpf.ReasonPass {
-		t.Fatalf("unconfigured NMSG: %+v, want pass", v)
-	}
-	cfg.DropUnconfigured = true
-	h.apply(t, cfg)
-	if v := h.check(t, h.f.XDPProgram(), true, frame); v.Reason != bpf.ReasonDropDefault {
-		t.Fatalf("unconfigured NMSG with DropUnconfigured: %+v, want drop-default", v)
-	}
-	h.check(t, h.f.SocketProgram(), false, frame)
-	// Not NMSG on no channel passes even so.
-	if v := h.check(t, h.f.XDPProgram(), true, arp(999)); v.Drop {
-		t.Fatalf("ARP dropped: %+v", v)
-	}
-	d, err := h.f.Discovery()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var found bool
-	for _, e := range d {
-		if e.HasVLAN && e.VLAN == 999 && e.Dst == other {
-			found = true
-			// Twice through XDP, once through the socket filter.
-			if e.Packets != 3 || e.Bytes != 3*uint64(len(frame)) {
-				t.Errorf("discovery entry %+v, want 3 packets of %d bytes", e, len(frame))
+	forEachBuild(t, func(t *testing.T, b bpf.Build) {
+		cfg := testConfig()
+		h := newHarness(t, b, cfg)
+		frame := frameSpec{tags: vlan(999), dst: other, payload: container(0, false, false, payload{vid: 2, msgtype: 1})}.build()
+		if v := h.check(t, h.f.XDPProgram(), true, frame); v.Reason != bpf.ReasonPass {
+			t.Fatalf("unconfigured NMSG: %+v, want pass", v)
+		}
+		cfg.DropUnconfigured = true
+		h.apply(t, cfg)
+		if v := h.check(t, h.f.XDPProgram(), true, frame); v.Reason != bpf.ReasonDropDefault {
+			t.Fatalf("unconfigured NMSG with DropUnconfigured: %+v, want drop-default", v)
+		}
+		h.check(t, h.f.SocketProgram(), false, frame)
+		// Not NMSG on no channel passes even so.
+		if v := h.check(t, h.f.XDPProgram(), true, arp(999)); v.Drop {
+			t.Fatalf("ARP dropped: %+v", v)
+		}
+		d, err := h.f.Discovery()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found bool
+		for _, e := range d {
+			if e.HasVLAN && e.VLAN == 999 && e.Dst == other {
+				found = true
+				// Twice through XDP, once through the socket filter.
+				if e.Packets != 3 || e.Bytes != 3*uint64(len(frame)) {
+					t.Errorf("discovery entry %+v, want 3 packets of %d bytes", e, len(frame))
+				}
 			}
 		}
-	}
-	if !found {
-		t.Fatalf("no discovery entry for vlan 999 %s in %+v", other, d)
-	}
+		if !found {
+			t.Fatalf("no discovery entry for vlan 999 %s in %+v", other, d)
+		}
+	})
 }
 
 // TestManyAddresses fills the kernel's address table (1,000 keys of the
 // 1,023 allowed, IPv4 and IPv6) and checks that frames to every one of
 // them land on their channel, and frames to neighbours of them on none.
 func TestManyAddresses(t *testing.T) {
-	var drop, pass []netip.AddrPort
-	for i := range 1000 {
-		var ap netip.AddrPort
-		if i%2 == 0 {
-			ap = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 19, byte(i >> 8), byte(i)}), uint16(8430+i%5))
-		} else {
-			a := [16]byte{0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)}
-			ap = netip.AddrPortFrom(netip.AddrFrom16(a), 8430)
+	forEachBuild(t, func(t *testing.T, b bpf.Build) {
+		var drop, pass []netip.AddrPort
+		for i := range 1000 {
+			var ap netip.AddrPort
+			if i%2 == 0 {
+				ap = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 19, byte(i >> 8), byte(i)}), uint16(8430+i%5))
+			} else {
+				a := [16]byte{0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)}
+				ap = netip.AddrPortFrom(netip.AddrFrom16(a), 8430)
+			}
+			if i%4 < 2 {
+				drop = append(drop, ap)
+			} else {
+				pass = append(pass, ap)
+			}
 		}
-		if i%4 < 2 {
-			drop = append(drop, ap)
-		} else {
-			pass = append(pass, ap)
+		h := newHarness(t, b, bpf.Config{Channels: []bpf.Channel{
+			{ID: 1, Addrs: drop, Rule: bpf.Rule{Action: bpf.DropAll}},
+			{ID: 2, Addrs: pass, Rule: bpf.Rule{Action: bpf.PassAll}},
+		}})
+		c := container(0, false, false, payload{vid: 2, msgtype: 1})
+		for _, ap := range append(append([]netip.AddrPort{}, drop...), pass...) {
+			want := uint32(1)
+			if !slices.Contains(drop, ap) {
+				want = 2
+			}
+			if v := h.check(t, h.f.XDPProgram(), true, frameSpec{dst: ap, payload: c}.build()); v.Channel != want {
+				t.Fatalf("%s: reference channel %d, want %d", ap, v.Channel, want)
+			}
+			// The same address on the next port is on no channel.
+			next := netip.AddrPortFrom(ap.Addr(), ap.Port()+1000)
+			if v := h.check(t, h.f.XDPProgram(), true, frameSpec{dst: next, payload: c}.build()); v.Channel != 0 {
+				t.Fatalf("%s: reference channel %d, want none", next, v.Channel)
+			}
+			if t.Failed() {
+				t.FailNow()
+			}
 		}
-	}
-	h := newHarness(t, bpf.Config{Channels: []bpf.Channel{
-		{ID: 1, Addrs: drop, Rule: bpf.Rule{Action: bpf.DropAll}},
-		{ID: 2, Addrs: pass, Rule: bpf.Rule{Action: bpf.PassAll}},
-	}})
-	c := container(0, false, false, payload{vid: 2, msgtype: 1})
-	for _, ap := range append(append([]netip.AddrPort{}, drop...), pass...) {
-		want := uint32(1)
-		if !slices.Contains(drop, ap) {
-			want = 2
-		}
-		if v := h.check(t, h.f.XDPProgram(), true, frameSpec{dst: ap, payload: c}.build()); v.Channel != want {
-			t.Fatalf("%s: reference channel %d, want %d", ap, v.Channel, want)
-		}
-		// The same address on the next port is on no channel.
-		next := netip.AddrPortFrom(ap.Addr(), ap.Port()+1000)
-		if v := h.check(t, h.f.XDPProgram(), true, frameSpec{dst: next, payload: c}.build()); v.Channel != 0 {
-			t.Fatalf("%s: reference channel %d, want none", next, v.Channel)
-		}
-		if t.Failed() {
-			t.FailNow()
-		}
-	}
+	})
 }

@@ -11,10 +11,16 @@ import (
 // verifierBudget is the most instructions the verifier may process for each
 // program (the kernel's limit is 1,000,000). Growing past it fails the test:
 // raise it only with a measured reason.
+//
+// The count depends on the kernel as much as on the programs: the direct
+// build's siecap_xdp takes 56,406 on 6.1, 68,898 on 6.12 and 71,408 on
+// an early 6.18, but 163,296 on 6.18.44, whose stack liveness and
+// precision tracking prune fewer of the fast walk's states. The budget
+// leaves room for that spread and still catches a program that doubles.
 var verifierBudget = map[string]uint32{
-	"siecap_xdp":          130_000,
-	"siecap_xdp_vlanmeta": 130_000,
-	"siecap_socket":       130_000,
+	"siecap_xdp":          250_000,
+	"siecap_xdp_vlanmeta": 250_000,
+	"siecap_socket":       250_000,
 }
 
 func verifiedInsns(t *testing.T, p *ebpf.Program) uint32 {
@@ -33,7 +39,7 @@ func verifiedInsns(t *testing.T, p *ebpf.Program) uint32 {
 
 func checkBudget(t *testing.T, name string, n uint32) {
 	maj, min := testutil.KernelRelease()
-	t.Logf("kernel %d.%d: %s: %d instructions processed by the verifier (budget %d)", maj, min, name, n, verifierBudget[name])
+	t.Logf("kernel %d.%d: %s: %s: %d instructions processed by the verifier (budget %d)", maj, min, t.Name(), name, n, verifierBudget[name])
 	if n > verifierBudget[name] {
 		t.Errorf("%s: %d verified instructions, over the budget of %d", name, n, verifierBudget[name])
 	}
@@ -48,12 +54,11 @@ func checkBudget(t *testing.T, name string, n uint32) {
 // count from kernel to kernel.
 const socketFilterBudget = 2_450
 
-func TestVerifierBudget(t *testing.T) {
-	f := loadFilter(t, bpf.Options{})
-	checkBudget(t, "siecap_xdp", verifiedInsns(t, f.XDPProgram()))
-	checkBudget(t, "siecap_socket", verifiedInsns(t, f.SocketProgram()))
-
-	info, err := f.SocketProgram().Info()
+// checkSocketSize fails t if the socket filter p is too large for Linux
+// 6.1 to attach.
+func checkSocketSize(t *testing.T, p *ebpf.Program) {
+	t.Helper()
+	info, err := p.Info()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,10 +67,19 @@ func TestVerifierBudget(t *testing.T) {
 		t.Fatalf("read the socket filter's translated size: %v", err)
 	}
 	maj, min := testutil.KernelRelease()
-	t.Logf("kernel %d.%d: siecap_socket: %d translated instructions (budget %d)", maj, min, size/8, socketFilterBudget)
+	t.Logf("kernel %d.%d: %s: siecap_socket: %d translated instructions (budget %d)", maj, min, t.Name(), size/8, socketFilterBudget)
 	if size/8 > socketFilterBudget {
 		t.Errorf("siecap_socket: %d translated instructions, over the %d that Linux 6.1 attaches to a socket", size/8, socketFilterBudget)
 	}
+}
+
+func TestVerifierBudget(t *testing.T) {
+	forEachBuild(t, func(t *testing.T, b bpf.Build) {
+		f := loadFilter(t, bpf.Options{Build: b})
+		checkBudget(t, "siecap_xdp", verifiedInsns(t, f.XDPProgram()))
+		checkBudget(t, "siecap_socket", verifiedInsns(t, f.SocketProgram()))
+		checkSocketSize(t, f.SocketProgram())
+	})
 
 	// siecap_xdp_vlanmeta is counted by TestEndToEndXDPMetadataTags: it
 	// needs a device to bind to.

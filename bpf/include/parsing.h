@@ -19,6 +19,28 @@
 
 #include "shared.h"
 
+/* SC_DIRECT: the programs read the packet directly where they can. The
+ * hardened build (SC_HARDENED, for loaders without CAP_PERFMON) reads it
+ * only through helpers: without CAP_PERFMON the verifier applies its
+ * Spectre v1 rules and refuses a packet pointer plus a register, which the
+ * direct reads need wherever an offset is not a constant. */
+#ifdef SC_HARDENED
+#define SC_DIRECT 0
+#else
+#define SC_DIRECT 1
+#endif
+
+/* sc_word is the width of values the compiler may spill: 8 bytes in the
+ * hardened build, which is compiled for -mcpu=v2 (no 32-bit
+ * subregisters) so that every spill is 8 bytes wide: without CAP_PERFMON
+ * the verifier of Linux 6.1 refuses any store narrower than 8 bytes into
+ * a stack slot that holds a spilled register. */
+#ifdef SC_HARDENED
+typedef __u64 sc_word;
+#else
+typedef __u32 sc_word;
+#endif
+
 #define SC_ETH_P_8021Q 0x8100
 #define SC_ETH_P_8021AD 0x88A8
 
@@ -55,7 +77,7 @@ static __always_inline long sc_load_bytes(void *ctx, bool xdp, __u32 off, void *
  * of a multi-buffer frame, goes through bpf_xdp_load_bytes. */
 static __always_inline long sc_load(void *ctx, bool xdp, __u32 off, void *buf, __u32 n)
 {
-	if (xdp) {
+	if (xdp && SC_DIRECT) {
 		if (__builtin_constant_p(n) && off <= 0x3fff) {
 			struct xdp_md *x = ctx;
 			void *data = (void *)(long)x->data;
@@ -79,9 +101,9 @@ static __always_inline long sc_load(void *ctx, bool xdp, __u32 off, void *buf, _
  * the window is in the linear part. */
 static __always_inline long sc_load_window(void *ctx, bool xdp, __u32 off, __u32 n, __u64 b[3])
 {
-	__u32 n1 = (n < SC_WINDOW ? n : SC_WINDOW) - 1;
+	sc_word n1 = (n < SC_WINDOW ? n : SC_WINDOW) - 1;
 
-	if (xdp && off <= 0x3fff) {
+	if (xdp && SC_DIRECT && off <= 0x3fff) {
 		struct xdp_md *x = ctx;
 		void *data = (void *)(long)x->data;
 		void *data_end = (void *)(long)x->data_end;
@@ -106,7 +128,7 @@ static __always_inline long sc_load_window(void *ctx, bool xdp, __u32 off, __u32
  * filter reads it relative to the MAC header, which is always linear. */
 static __always_inline long sc_load_ethertype(void *ctx, bool xdp, __be16 *proto)
 {
-	if (xdp) {
+	if (xdp && SC_DIRECT) {
 		struct xdp_md *x = ctx;
 		void *data = (void *)(long)x->data;
 		void *data_end = (void *)(long)x->data_end;
@@ -117,6 +139,8 @@ static __always_inline long sc_load_ethertype(void *ctx, bool xdp, __be16 *proto
 		}
 		return bpf_xdp_load_bytes(ctx, 12, proto, 2);
 	}
+	if (xdp)
+		return bpf_xdp_load_bytes(ctx, 12, proto, 2);
 	return bpf_skb_load_bytes_relative(ctx, 12, proto, 2, BPF_HDR_START_MAC);
 }
 

@@ -17,7 +17,12 @@
  * The walk's scalars live in the scratch map value, where the verifier
  * cannot track them: every iteration starts from the same verifier state,
  * so the callback is verified once (or, on kernels that iterate callbacks,
- * converges at once). */
+ * converges at once).
+ *
+ * The hardened build (SC_HARDENED) always copies the body and decodes one
+ * field per iteration in the global functions sc_field and sc_varint,
+ * with the exact rules; the callback only judges the payload against the
+ * rule (see walk_step). */
 #ifndef SIECAP_WALK_H
 #define SIECAP_WALK_H
 
@@ -41,6 +46,17 @@
 #define SC_BUF_MASK 0xffff
 #define SC_BUF_SIZE (SC_BUF_MASK + 1 + SC_WINDOW)
 
+/* A walk's position and results, kept in registers. */
+struct sc_pos {
+	sc_word o;       /* next field, from the body's start */
+	sc_word npay;
+	sc_word decided;
+	sc_word state;
+	sc_word judge;   /* walk_slow read a payload's vid and mt for the rule */
+	sc_word vid;     /* below 256, or 256 */
+	sc_word mt;      /* below 256, or 256 */
+};
+
 /* One CPU's scratch value: the walk's state and the copy of the body. */
 struct sc_scratch {
 	__u32 off;     /* next field, from the body's start */
@@ -51,6 +67,7 @@ struct sc_scratch {
 	__u32 left;    /* fields the walk may still read */
 	__u32 busy;    /* a walk on this CPU is using buf */
 	__u32 _pad;
+	struct sc_pos pos; /* sc_field's */
 	__u8 buf[SC_BUF_SIZE];
 };
 
@@ -59,14 +76,7 @@ struct sc_scratch {
 struct sc_walk {
 	const struct sc_rule *rule;
 	struct sc_scratch *s;
-};
-
-/* A walk's position and results, kept in registers. */
-struct sc_pos {
-	__u32 o;       /* next field, from the body's start */
-	__u32 npay;
-	__u32 decided;
-	__u32 state;
+	__u32 idx; /* s's key in the scratch map */
 };
 
 /* sc_opaque hides a value's range from the compiler, so that a mask
@@ -139,6 +149,69 @@ static __always_inline int win_varint(__u64 w0, __u64 w1, __u64 w2, __u32 avail,
 	}
 	return -1;
 }
+
+#ifdef SC_HARDENED
+#define SC_VARINT_ERR (~0ULL)
+
+/* sc_varint is win_varint in a global function, for the hardened build:
+ * the verifier checks its paths once, and its caller sees one unknown
+ * result instead of a path per varint length. Without CAP_PERFMON the
+ * verifier prunes no path whose scalars differ (it must check the Spectre
+ * masks of every one; Linux 6.1 hardly prunes at all), so the inline
+ * decoder's paths would multiply past its limit. a packs avail, the
+ * position and max; returns the value's low 48 bits and the position
+ * after it (bits 48..55), or SC_VARINT_ERR. */
+__attribute__((noinline)) __u64 sc_varint(__u64 w0, __u64 w1, __u64 w2, __u64 a)
+{
+	__u32 avail = a & 0xff, pos = (a >> 8) & 0xff, max = (a >> 16) & 0xff, sh;
+	__u64 lo, hi, v = 0;
+
+	if (pos >= avail || pos >= SC_WINDOW)
+		return SC_VARINT_ERR;
+	/* The window from pos on, in two words, with no branch per byte:
+	 * without pruning, the verifier would follow every combination of
+	 * a per-byte word choice. (x << 1) << (63 - sh) is x << (64 - sh),
+	 * and 0 for sh = 0, where a shift by 64 would be undefined. */
+	sh = (pos & 7) * 8;
+	if (pos < 8) {
+		lo = w0 >> sh | (w1 << 1) << (63 - sh);
+		hi = w1 >> sh | (w2 << 1) << (63 - sh);
+	} else if (pos < 16) {
+		lo = w1 >> sh | (w2 << 1) << (63 - sh);
+		hi = w2 >> sh;
+	} else {
+		lo = w2 >> sh;
+		hi = 0;
+	}
+	avail -= pos;
+#pragma unroll
+	for (int k = 0; k < 10; k++) {
+		__u64 b;
+
+		if (k >= max || k >= avail)
+			return SC_VARINT_ERR;
+		b = (k < 8 ? lo >> (8 * k) : hi >> (8 * (k - 8))) & 0xff;
+		v |= (b & 0x7f) << (7 * k);
+		if (!(b & 0x80))
+			return (v & 0xffffffffffffULL) | (__u64)((pos + k + 1) & 0xff) << 48;
+	}
+	return SC_VARINT_ERR;
+}
+
+static __always_inline int field_varint(__u64 w0, __u64 w1, __u64 w2, __u32 avail, __u32 *pos,
+					__u64 *val, int max)
+{
+	__u64 r = sc_varint(w0, w1, w2, (avail & 0xff) | (__u64)(*pos & 0xff) << 8 | (__u64)max << 16);
+
+	if (r == SC_VARINT_ERR)
+		return -1;
+	*pos = (r >> 48) & 0xff;
+	*val = r & 0xffffffffffffULL;
+	return 0;
+}
+#else
+#define field_varint win_varint
+#endif
 
 /* walk_fast decodes the field at p->o from its first 8 bytes v, of which
  * rem are the body's (the rest is garbage). With classify, a payload's
@@ -229,19 +302,21 @@ static __always_inline __u32 walk_fast(const struct sc_rule *r, struct sc_pos *p
 }
 
 /* walk_slow decodes the field at p->o from the window b0..b2 (the next
- * min(rem, SC_WINDOW) bytes are the body's) with the exact rules. Returns
- * the field's length, or 0 with p->state set to SC_W_MALFORMED. */
-static __always_inline __u32 walk_slow(const struct sc_rule *r, struct sc_pos *p, __u64 b0, __u64 b1,
+ * min(rem, SC_WINDOW) bytes are the body's) with the exact rules; with
+ * classify, a payload's vendor and type go to p->vid and p->mt for the
+ * rule (p->judge). Returns the field's length, or 0 with p->state set to
+ * SC_W_MALFORMED. */
+static __always_inline __u32 walk_slow(bool classify, struct sc_pos *p, __u64 b0, __u64 b1,
 				       __u64 b2, __u32 rem)
 {
 	__u32 avail = rem < SC_WINDOW ? rem : SC_WINDOW, pos = 0;
 	__u64 key, v;
 
-	if (win_varint(b0, b1, b2, avail, &pos, &key, 5) < 0 || (key >> 3) == 0)
+	if (field_varint(b0, b1, b2, avail, &pos, &key, 5) < 0 || (key >> 3) == 0)
 		goto malformed;
 	switch (key & 7) {
 	case 0:
-		if (win_varint(b0, b1, b2, avail, &pos, &v, 10) < 0)
+		if (field_varint(b0, b1, b2, avail, &pos, &v, 10) < 0)
 			goto malformed;
 		break;
 	case 1:
@@ -254,7 +329,7 @@ static __always_inline __u32 walk_slow(const struct sc_rule *r, struct sc_pos *p
 		__u64 len;
 		__u32 body;
 
-		if (win_varint(b0, b1, b2, avail, &pos, &len, 5) < 0)
+		if (field_varint(b0, b1, b2, avail, &pos, &len, 5) < 0)
 			goto malformed;
 		if (len > rem - pos)
 			goto malformed;
@@ -263,19 +338,22 @@ static __always_inline __u32 walk_slow(const struct sc_rule *r, struct sc_pos *p
 		if (key != 0x0a)
 			break;
 		p->npay++;
-		if (!p->decided && r->action >= SC_A_ALLOW) {
+		if (!p->decided && classify) {
 			__u64 vid, mt, k1, k2;
 			__u32 q = body, lim = body + (__u32)len;
 
 			if (lim > avail)
 				lim = avail;
-			if (win_varint(b0, b1, b2, lim, &q, &k1, 1) < 0 || k1 != 0x08 ||
-			    win_varint(b0, b1, b2, lim, &q, &vid, 5) < 0 ||
-			    win_varint(b0, b1, b2, lim, &q, &k2, 1) < 0 || k2 != 0x10 ||
-			    win_varint(b0, b1, b2, lim, &q, &mt, 5) < 0)
+			if (field_varint(b0, b1, b2, lim, &q, &k1, 1) < 0 || k1 != 0x08 ||
+			    field_varint(b0, b1, b2, lim, &q, &vid, 5) < 0 ||
+			    field_varint(b0, b1, b2, lim, &q, &k2, 1) < 0 || k2 != 0x10 ||
+			    field_varint(b0, b1, b2, lim, &q, &mt, 5) < 0)
 				p->decided = SC_W_PARTIAL;
-			else if (!rule_denies(r, vid, mt))
-				p->decided = SC_W_ALLOWED;
+			else {
+				p->judge = 1;
+				p->vid = vid < 256 ? vid : 256;
+				p->mt = mt < 256 ? mt : 256;
+			}
 		}
 		break;
 	}
@@ -297,36 +375,75 @@ static __always_inline __u64 buf_u64(const struct sc_scratch *s, __u32 o)
 	return sc_u64(&s->buf[o]);
 }
 
-/* sc_walk_slow decodes the field at s->off with walk_slow and updates s.
- * Returns 0 if the walk stops there (s->state set). A global function: the
- * verifier checks it once, not at each of the fast loop's call sites. */
-__attribute__((noinline)) int sc_walk_slow(const struct sc_rule *r, struct sc_scratch *s)
+/* walk_field decodes the field at s->off with walk_slow and updates s,
+ * leaving a payload for the rule to judge in p. Returns 0 if the walk
+ * stops there (s->state set). */
+static __always_inline int walk_field(struct sc_scratch *s, bool classify, struct sc_pos *p)
 {
-	struct sc_pos p;
 	__u32 o, end, n;
 
-	if (!r || !s)
-		return 0;
 	o = s->off;
 	end = s->end;
 	if (o >= end) {
 		s->state = o == end ? SC_W_DONE : SC_W_MALFORMED;
 		return 0;
 	}
-	p.o = o;
-	p.npay = s->npay;
-	p.decided = s->decided;
-	p.state = SC_W_RUNNING;
-	n = walk_slow(r, &p, buf_u64(s, o), buf_u64(s, o + 8), buf_u64(s, o + 16), end - o);
+	p->o = o;
+	p->npay = s->npay;
+	p->decided = s->decided;
+	p->state = SC_W_RUNNING;
+	p->judge = 0;
+	p->vid = 0;
+	p->mt = 0;
+	n = walk_slow(classify, p, buf_u64(s, o), buf_u64(s, o + 8), buf_u64(s, o + 16), end - o);
 	if (!n) {
-		s->state = p.state;
+		s->state = p->state;
 		return 0;
 	}
 	s->off = o + n;
-	s->npay = p.npay;
-	s->decided = p.decided;
+	s->npay = p->npay;
+	s->decided = p->decided;
 	return 1;
 }
+
+#ifdef SC_HARDENED
+/* The hardened build decodes a field in sc_field, a global function (in
+ * filter.c, beside the scratch map it fetches by w->idx: a global
+ * function's pointer arguments are plain memory to the verifier, which
+ * without CAP_PERFMON refuses variable offsets into them). The rule
+ * judges the payload here, where w->rule is a map value. */
+__u64 sc_field(__u32 idx, __u32 classify);
+
+static __always_inline int walk_step(struct sc_walk *w)
+{
+	__u64 r = sc_field(w->idx, w->rule->action >= SC_A_ALLOW);
+
+	if (!r)
+		return 0;
+	if ((r & 2) && !rule_denies(w->rule, (r >> 16) & 0x1ff, (r >> 32) & 0x1ff))
+		w->s->decided = SC_W_ALLOWED;
+	return 1;
+}
+#else
+/* sc_walk_slow decodes the field at s->off with walk_field and judges
+ * it. Returns 0 if the walk stops there. A global function: the verifier
+ * checks it once, not at each of the fast loop's call sites. */
+__attribute__((noinline)) int sc_walk_slow(const struct sc_rule *r, struct sc_scratch *s)
+{
+	struct sc_pos p;
+
+	if (!r || !s || !walk_field(s, r->action >= SC_A_ALLOW, &p))
+		return 0;
+	if (p.judge && !rule_denies(r, p.vid, p.mt))
+		s->decided = SC_W_ALLOWED;
+	return 1;
+}
+
+static __always_inline int walk_step(struct sc_walk *w)
+{
+	return sc_walk_slow(w->rule, w->s);
+}
+#endif
 
 static __always_inline void pos_store(struct sc_scratch *s, const struct sc_pos *p)
 {
@@ -368,7 +485,7 @@ static __always_inline long walk_run(struct sc_walk *w, bool classify, int fast)
 	if (nf == fast)
 		return 0;
 	/* The field the fast path left. */
-	if (!sc_walk_slow(r, s))
+	if (!walk_step(w))
 		return 1;
 	s->left--;
 	if (s->decided && !(r->flags & SC_F_COUNT_PAYLOADS)) {
@@ -394,7 +511,7 @@ static __always_inline long walk_tail(struct sc_walk *w)
 
 	if (!s->left)
 		return 1; /* still running: the caller decides */
-	if (!sc_walk_slow(w->rule, s))
+	if (!walk_step(w))
 		return 1;
 	s->left--;
 	if (s->decided && !(w->rule->flags & SC_F_COUNT_PAYLOADS)) {
@@ -407,6 +524,9 @@ static __always_inline long walk_tail(struct sc_walk *w)
 static __always_inline long walk_loop(struct sc_walk *w, int fast)
 {
 	struct sc_scratch *s = w->s;
+
+	if (!SC_DIRECT)
+		return walk_tail(w);
 
 	if (s->left <= fast)
 		return walk_tail(w);

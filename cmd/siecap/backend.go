@@ -46,7 +46,7 @@ func (d *daemon) Status() ctl.Status {
 	st := ctl.Status{Version: buildinfo.String(), Node: d.cfg.Spool.NodeID, Started: d.started, Channels: len(d.chans)}
 	for _, ifc := range d.ifaces {
 		up := ifc.healthy() == nil
-		st.Interfaces = append(st.Interfaces, ctl.InterfaceStatus{Name: ifc.name, Up: up, Filter: ifc.filter, Sockets: d.cfg.Capture.Sockets})
+		st.Interfaces = append(st.Interfaces, ctl.InterfaceStatus{Name: ifc.name, Up: up, Filter: ifc.filter, FilterBuild: ifc.filterBuild, Sockets: d.cfg.Capture.Sockets})
 	}
 	return st
 }

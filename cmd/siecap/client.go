@@ -100,7 +100,7 @@ func newStatusCommand(o *clientOptions) *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintf(tw, "version\t%s\nnode\t%d\nstarted\t%s\nready\t%v\nchannels\t%d\n", st.Version, st.Node, st.Started.Format(time.RFC3339), st.Ready, st.Channels)
 			for _, i := range st.Interfaces {
-				fmt.Fprintf(tw, "interface\t%s up=%v filter=%s sockets=%d\n", i.Name, i.Up, i.Filter, i.Sockets)
+				fmt.Fprintf(tw, "interface\t%s up=%v filter=%s sockets=%d\n", i.Name, i.Up, i.FilterName(), i.Sockets)
 			}
 			return tw.Flush()
 		}),

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/siecap/siecap/bpf"
 	"github.com/siecap/siecap/capture"
 	"github.com/siecap/siecap/ctl"
@@ -107,10 +105,11 @@ func (c *channel) observe(reader int, p *nmsg.Payload) {
 
 // iface is one SIE interface's capture.
 type iface struct {
-	name   string
-	filter string // "xdp", "socket" or "off"
-	cap    *capture.Capture
-	base   int // index of its first socket among all readers
+	name        string
+	filter      string // "xdp", "socket" or "off"
+	filterBuild string // the attached programs' bpf.Build, "" if off
+	cap         *capture.Capture
+	base        int // index of its first socket among all readers
 }
 
 // healthy reports the capture's state: an error once its sockets fail to
@@ -222,20 +221,30 @@ func (d *daemon) start() (err error) {
 			return err
 		}
 		d.ifaces = append(d.ifaces, ifc)
-		d.log.Info("capturing", "interface", name, "sockets", cfg.Capture.Sockets, "filter", ifc.filter)
+		d.log.Info("capturing", "interface", name, "sockets", cfg.Capture.Sockets, "filter", ifc.filter, "filter_build", ifc.filterBuild)
 	}
 	return d.startControl()
 }
 
 func (d *daemon) loadFilter() error {
+	// Without CAP_PERFMON bpf.Load picks the hardened build, which the
+	// verifier takes from a holder of CAP_BPF alone.
 	f, err := bpf.Load(bpf.Options{})
 	if err != nil {
-		if (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)) && !caps.Has(caps.Perfmon) && !caps.Has(caps.SysAdmin) {
-			return fmt.Errorf("load kernel filter: refused without %s, which the BPF verifier's Spectre v1 rules want for the filter's pointer arithmetic (grant it, or set capture.filter = \"off\"): %w", caps.Perfmon, err)
-		}
 		return fmt.Errorf("load kernel filter: %w", err)
 	}
 	d.filter = f
+	switch {
+	case f.Fallback() != nil:
+		d.log.Warn("kernel filter loaded", "build", f.Build().String(),
+			"why", "the kernel's verifier refused the direct build; the programs read packets through helpers only, at some cost per frame",
+			"err", f.Fallback())
+	case f.Build() == bpf.BuildHardened:
+		d.log.Info("kernel filter loaded", "build", f.Build().String(),
+			"why", "no "+caps.Perfmon.String()+": the programs read packets through helpers only, at some cost per frame")
+	default:
+		d.log.Info("kernel filter loaded", "build", f.Build().String())
+	}
 	rs, err := bpf.Compile(filterConfig(d.cfg))
 	if err != nil {
 		return fmt.Errorf("compile kernel rules: %w", err)
@@ -271,7 +280,7 @@ func (d *daemon) startCapture(name string, base int) (*iface, error) {
 			}
 			switch {
 			case err == nil:
-				ifc.filter = "xdp"
+				ifc.filter, ifc.filterBuild = "xdp", d.filter.Build().String()
 			case mode == config.FilterXDP:
 				return nil, fmt.Errorf("attach xdp to %s: %w", name, err)
 			default:
@@ -280,7 +289,7 @@ func (d *daemon) startCapture(name string, base int) (*iface, error) {
 		}
 		if ifc.filter == "off" {
 			cc.Filter = d.filter.SocketProgram()
-			ifc.filter = "socket"
+			ifc.filter, ifc.filterBuild = "socket", d.filter.Build().String()
 		}
 	}
 	c, err := capture.Start(cc, func(socket int) capture.Handler {

@@ -297,7 +297,7 @@ func (d *demo) startDaemon(ctx context.Context) error {
 		return fmt.Errorf("daemon status: %w", err)
 	}
 	for _, i := range st.Interfaces {
-		d.say("  daemon ready: interface %s, kernel filter %s, %d capture sockets", i.Name, i.Filter, i.Sockets)
+		d.say("  daemon ready: interface %s, kernel filter %s, %d capture sockets", i.Name, i.FilterName(), i.Sockets)
 	}
 	for _, c := range d.cfg.Channels {
 		d.say("  channel %d: %s", c.Number, describeChannel(c))

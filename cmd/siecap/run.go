@@ -38,9 +38,10 @@ stopping the capture; SIGTERM or SIGINT drains the rings, seals the spool and
 exits. It tells systemd when it is ready (Type=notify).
 
 As a user other than root it needs CAP_NET_RAW, CAP_NET_ADMIN and CAP_BPF
-(packaging/systemd/siecap.service grants them) and names any it lacks; the
-kernel filter's programs pass the BPF verifier only with CAP_PERFMON as
-well, without which it filters in user space and says so.`,
+(packaging/systemd/siecap.service grants them) and names any it lacks.
+Without CAP_PERFMON it loads the kernel filter's hardened build, which the
+BPF verifier accepts under its Spectre mitigations and which costs more per
+frame; status and the log say which build runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDaemon(cmd, o)

@@ -128,19 +128,17 @@ static __always_inline const struct sc_rule *rule_at(void *chans, __u32 e)
 }
 
 /* sc_addr_hash is the address table's hash; bpf/table.go has its twin.
- * Each word is multiplied on its own (the products are independent, so
- * the CPU computes them side by side), then murmur3's finalizer spreads
- * every bit over the slot index. */
+ * Multiply-shift: each word (and the seeded port and family) is
+ * multiplied by its own odd constant, the products are XORed, and the top
+ * SC_ADDR_BITS bits are the home slot. The products are independent, so
+ * the CPU computes them side by side, and no finalizer follows: the top
+ * bits of a product already depend on every bit of its word. */
 static __always_inline __u32 sc_addr_hash(__u32 seed, const __u32 w[4], __u16 port, __u8 family)
 {
-	__u32 h = seed ^ ((__u32)port << 8 | family);
+	__u32 h = (seed ^ ((__u32)port << 8 | family)) * 0x27220a95;
 
 	h ^= w[0] * 0x9e3779b1 ^ w[1] * 0x85ebca77 ^ w[2] * 0xc2b2ae3d ^ w[3] * 0x27d4eb2f;
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	return h ^ (h >> 16);
+	return h >> (32 - SC_ADDR_BITS);
 }
 
 /* addr_entry returns the rule entry of the frame's destination address

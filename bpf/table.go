@@ -18,7 +18,8 @@ const (
 	tableDir       = 0
 	tableAddr      = 1
 	addrPerEntry   = 256
-	addrSlots      = 4096
+	addrBits       = 12
+	addrSlots      = 1 << addrBits
 	addrProbes     = 8
 	tableRule      = tableAddr + addrSlots/addrPerEntry
 	tableEntries   = tableRule + maxSlots - 1
@@ -28,15 +29,11 @@ const (
 // addrHash is sc_addr_hash: it hashes the address as four little-endian
 // words (the byte order the BPF programs load them in).
 func addrHash(seed uint32, k addrKey) uint32 {
-	h := seed ^ (uint32(k.port)<<8 | uint32(k.family))
 	le := binary.LittleEndian
+	h := (seed ^ (uint32(k.port)<<8 | uint32(k.family))) * 0x27220a95
 	h ^= le.Uint32(k.addr[0:])*0x9e3779b1 ^ le.Uint32(k.addr[4:])*0x85ebca77 ^
 		le.Uint32(k.addr[8:])*0xc2b2ae3d ^ le.Uint32(k.addr[12:])*0x27d4eb2f
-	h ^= h >> 16
-	h *= 0x85ebca6b
-	h ^= h >> 13
-	h *= 0xc2b2ae35
-	return h ^ h>>16
+	return h >> (32 - addrBits)
 }
 
 // placedAddr is an address key in its slot of the hash table.

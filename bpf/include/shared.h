@@ -67,7 +67,8 @@ struct sc_rule {
 #define SC_E_DIR 0
 #define SC_E_ADDR 1
 #define SC_ADDR_PER_ENTRY 256
-#define SC_ADDR_SLOTS 4096
+#define SC_ADDR_BITS 12
+#define SC_ADDR_SLOTS (1 << SC_ADDR_BITS)
 #define SC_ADDR_PROBES 8
 #define SC_E_RULE (SC_E_ADDR + SC_ADDR_SLOTS / SC_ADDR_PER_ENTRY)
 #define SC_ENTRIES (SC_E_RULE + SC_MAX_SLOTS - 1)

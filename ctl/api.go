@@ -126,7 +126,10 @@ type ChannelInfo struct {
 	Dedupe    string   `json:"dedupe"`
 	// Counters by stage and verdict, e.g. "kernel_passed",
 	// "kernel_dropped", "captured", "filtered", "deduped", "stored",
-	// "lost"; payloads unless the name ends in "_bytes".
+	// "lost" (= "lost_ring_full" + "lost_spool"); payloads unless the
+	// name ends in "_packets" or "_bytes". The kernel's packets and bytes
+	// by verdict are "kernel_<verdict>_packets" and "_bytes" (pass, drop,
+	// opaque, partial, malformed, not_nmsg, drop_default).
 	Counters map[string]uint64 `json:"counters"`
 }
 

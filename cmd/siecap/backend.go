@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/siecap/siecap/bpf"
 	"github.com/siecap/siecap/ctl"
@@ -70,7 +71,13 @@ func (d *daemon) Channels() ctl.Channels {
 			info.Counters["kernel_passed"] = k[bpf.ReasonPass].Payloads
 			info.Counters["kernel_dropped"] = k[bpf.ReasonDrop].Payloads + k[bpf.ReasonDropDefault].Payloads
 			info.Counters["kernel_dropped_packets"] = k[bpf.ReasonDrop].Packets + k[bpf.ReasonDropDefault].Packets
-			info.Counters["kernel_opaque_packets"] = k[bpf.ReasonOpaque].Packets
+			// Every verdict's packets and bytes: "kernel_not_nmsg_packets"
+			// and so on (kernel_opaque_packets among them).
+			for r := range bpf.Reason(bpf.NumReasons) {
+				name := "kernel_" + strings.ReplaceAll(r.String(), "-", "_")
+				info.Counters[name+"_packets"] = k[r].Packets
+				info.Counters[name+"_bytes"] = k[r].Bytes
+			}
 		}
 		ps := c.pipe.Stats()
 		info.Counters["captured"] = ps.Payloads
@@ -78,6 +85,8 @@ func (d *daemon) Channels() ctl.Channels {
 		info.Counters["deduped"] = ps.Deduped
 		info.Counters["stored"] = ps.Stored
 		info.Counters["lost"] = ps.Dropped + ps.Failed
+		info.Counters["lost_ring_full"] = ps.Dropped
+		info.Counters["lost_spool"] = ps.Failed
 		info.Counters["rejected"] = ps.Rejected
 		out.Channels = append(out.Channels, info)
 	}
@@ -187,6 +196,18 @@ func (d *daemon) WriteMetrics(w *ctl.MetricWriter) {
 			{"siecap_rejected_total", "rejected", "Damaged containers, fragments and payloads rejected by the decoder."},
 		} {
 			w.Counter(k.name, k.help, float64(c.Counters[k.counter]), ch)
+		}
+		for _, cause := range []string{"ring_full", "spool"} {
+			w.Counter("siecap_lost_payloads_by_cause_total", "Payloads lost, by cause: a full ring between reader and shard, or a spool that stopped.",
+				float64(c.Counters["lost_"+cause]), ch, ctl.L("cause", cause))
+		}
+		if _, ok := c.Counters["kernel_pass_packets"]; ok {
+			for r := range bpf.Reason(bpf.NumReasons) {
+				name := "kernel_" + strings.ReplaceAll(r.String(), "-", "_")
+				v := ctl.L("verdict", r.String())
+				w.Counter("siecap_kernel_packets_total", "Packets the kernel filter judged, by verdict.", float64(c.Counters[name+"_packets"]), ch, v)
+				w.Counter("siecap_kernel_bytes_total", "Bytes of the packets the kernel filter judged, by verdict.", float64(c.Counters[name+"_bytes"]), ch, v)
+			}
 		}
 	}
 	d.writeRingMetrics(w)

@@ -91,9 +91,9 @@ rules = { action = "deny", types = ["SIE:newdomain"] }
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	want := map[uint16]map[string]uint64{
-		7: {"stored": 300, "captured": 300, "kernel_dropped": 0},
-		8: {"stored": 0, "captured": 0, "kernel_dropped_packets": dropped8},
-		9: {"stored": 100, "filtered": 100, "kernel_dropped": 50},
+		7: {"stored": 300, "captured": 300, "kernel_dropped": 0, "kernel_drop_packets": 0, "lost_ring_full": 0, "lost_spool": 0},
+		8: {"stored": 0, "captured": 0, "kernel_dropped_packets": dropped8, "kernel_drop_packets": dropped8},
+		9: {"stored": 100, "filtered": 100, "kernel_dropped": 50, "kernel_drop_packets": 50},
 	}
 	waitCounters(t, "after the first datagrams", func() (ctl.Channels, error) { return c.Channels(ctx) }, want)
 	if ok, detail, err := c.Ready(ctx); err != nil || !ok {
@@ -121,6 +121,9 @@ rules = { action = "deny", types = ["SIE:newdomain"] }
 	metrics, err := c.Metrics(ctx)
 	if err != nil || !strings.Contains(metrics, `siecap_stored_payloads_total{channel="7"} 300`) ||
 		!strings.Contains(metrics, `siecap_kernel_dropped_payloads_total{channel="9"} 50`) ||
+		!strings.Contains(metrics, `siecap_kernel_packets_total{channel="9",verdict="drop"} 50`) ||
+		!strings.Contains(metrics, `siecap_kernel_packets_total{channel="7",verdict="malformed"} 0`) ||
+		!strings.Contains(metrics, `siecap_lost_payloads_by_cause_total{channel="7",cause="ring_full"} 0`) ||
 		!strings.Contains(metrics, `siecap_spool_segments{state="open"} 2`) || !strings.Contains(metrics, "siecap_spool_ledger_payloads_total 0\n") ||
 		!strings.Contains(metrics, "siecap_spool_bytes ") ||
 		!strings.Contains(metrics, `siecap_ring_capacity_batches{channel="7",reader="1",shard="0"} 64`) ||
@@ -181,6 +184,7 @@ tail:
 		t.Fatalf("set rules: %v", err)
 	}
 	want[7]["kernel_dropped_packets"] = send(8430, generate(60, dedupe), false)
+	want[7]["kernel_drop_packets"] = want[7]["kernel_dropped_packets"]
 	waitCounters(t, "after the rule change", func() (ctl.Channels, error) { return c.Channels(ctx) }, want)
 
 	// The capture interface disappears: not ready any more.

@@ -5,16 +5,16 @@
 // # Sockets, fanout and readers
 //
 // Start opens Config.Sockets sockets on one interface (default 2, each with a
-// 16 MiB ring of 16 blocks of 1 MiB) and joins them into one fanout group.
+// 16 MiB ring of 8 blocks of 2 MiB) and joins them into one fanout group.
 // The kernel wakes a reader once per retired block, and a wakeup (the
 // runtime's poller, its threads, a system call) costs far more than reading
-// a packet: with 8 KB frames on a veth pair, 4 blocks of 4 MiB cut the
-// context switches from about 25 to 10 per 1000 packets and the reader's
-// CPU per packet by half (docs/benchmarks.md). The default keeps 16 blocks
-// all the same, for low rates, where blocks retire on their timeout nearly
-// empty: 16 let a reader stall for 15 block timeouts before the ring is
-// full, 4 only for 3, and under a slow virtual CPU readers stalled that
-// long and lost datagrams. At a steady high rate set BlockSize and
+// a packet: with 8 KB frames on a veth pair, 8 blocks of 2 MiB take about a
+// quarter less CPU per packet than 16 of 1 MiB, and 4 of 4 MiB half
+// (docs/benchmarks.md). The default stops at 8 blocks for low rates, where
+// blocks retire on their timeout nearly empty: a reader may stall for 7
+// block timeouts (140 ms with the default 20 ms) before the ring is full,
+// and under a slow virtual CPU readers stalled for longer than 4 blocks
+// allow and lost datagrams. At a steady high rate set BlockSize and
 // NumBlocks to 4 MiB and 4.
 //
 // The default fanout mode hashes each flow to one socket and sets the

@@ -187,12 +187,12 @@ func defaults() Config {
 		LogLevel: slog.LevelInfo,
 		Setup:    Setup{LinkUp: true, MTU: 9000},
 		Capture: Capture{
-			// 16 blocks of 1 MiB (capture's own default is 4 of 4 MiB,
-			// cheaper per packet at full rate): at low rates a block
-			// retires on its timeout nearly empty, and 16 of them let a
-			// reader kept off the CPU for 150 ms lose nothing.
-			Sockets: 2, RingSize: 64, BlockSize: 1 << 20, BlockCount: 16,
-			BlockTimeout: 10 * time.Millisecond, Promisc: true,
+			// capture's own defaults: 8 blocks of 2 MiB. At low rates a
+			// block retires on its timeout nearly empty, and 8 of them
+			// with a 20 ms timeout let a reader kept off the CPU for
+			// 140 ms lose nothing.
+			Sockets: 2, RingSize: 64, BlockSize: 2 << 20, BlockCount: 8,
+			BlockTimeout: 20 * time.Millisecond, Promisc: true,
 		},
 		Spool: Spool{
 			Dir: DefaultSpoolDir, NodeID: 1,

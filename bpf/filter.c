@@ -248,7 +248,7 @@ static __always_inline __u32 classify_nmsg(struct hdr_cursor *c, bool xdp, const
 		long err = -1;
 		__u32 k;
 
-		if (xdp && SC_DIRECT && body <= 0x3fff) {
+		if (xdp && body <= 0x3fff) {
 			struct xdp_md *x = c->ctx;
 			void *pkt = (void *)(long)x->data + body;
 
@@ -256,8 +256,8 @@ static __always_inline __u32 classify_nmsg(struct hdr_cursor *c, bool xdp, const
 				v = sc_u64(pkt);
 				err = 0;
 			}
-		} else if ((!xdp || !SC_DIRECT) && body + 8 <= c->len) {
-			err = sc_load_bytes(c->ctx, xdp, body, &v, 8);
+		} else if (!xdp && body + 8 <= c->len) {
+			err = sc_load_bytes(c->ctx, false, body, &v, 8);
 		}
 		if (!err && (k = walk_fast(rule, &p, v, n, rule->action >= SC_A_ALLOW))) {
 			p.o = k;

@@ -128,19 +128,17 @@ static __always_inline long sc_load_window(void *ctx, bool xdp, __u32 off, __u32
  * filter reads it relative to the MAC header, which is always linear. */
 static __always_inline long sc_load_ethertype(void *ctx, bool xdp, __be16 *proto)
 {
-	if (xdp && SC_DIRECT) {
+	if (xdp) {
 		struct xdp_md *x = ctx;
 		void *data = (void *)(long)x->data;
 		void *data_end = (void *)(long)x->data_end;
 
-		if (data + ETH_HLEN <= data_end) {
+		if (SC_DIRECT && data + ETH_HLEN <= data_end) {
 			*proto = *(__be16 *)(data + 12);
 			return 0;
 		}
 		return bpf_xdp_load_bytes(ctx, 12, proto, 2);
 	}
-	if (xdp)
-		return bpf_xdp_load_bytes(ctx, 12, proto, 2);
 	return bpf_skb_load_bytes_relative(ctx, 12, proto, 2, BPF_HDR_START_MAC);
 }
 

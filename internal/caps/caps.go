@@ -37,12 +37,22 @@ func (c Cap) String() string {
 // Effective returns the process's effective capability set as a bit mask
 // (bit c for capability c).
 func Effective() (uint64, error) {
+	_, data, err := capget()
+	if err != nil {
+		return 0, err
+	}
+	return uint64(data[1].Effective)<<32 | uint64(data[0].Effective), nil
+}
+
+// capget reads the calling thread's capability sets (version 3: two
+// 32-bit words per set).
+func capget() (unix.CapUserHeader, [2]unix.CapUserData, error) {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return 0, fmt.Errorf("read capabilities: %w", err)
+		return hdr, data, fmt.Errorf("read capabilities: %w", err)
 	}
-	return uint64(data[1].Effective)<<32 | uint64(data[0].Effective), nil
+	return hdr, data, nil
 }
 
 // Has reports whether c is in the process's effective set.
@@ -66,10 +76,9 @@ func RaiseThread(cs ...Cap) error {
 }
 
 func setThread(cs []Cap, on bool) error {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("read capabilities: %w", err)
+	hdr, data, err := capget()
+	if err != nil {
+		return err
 	}
 	for _, c := range cs {
 		w, bit := &data[c/32].Effective, uint32(1)<<(uint(c)%32)

@@ -122,19 +122,24 @@ func TestProgramsTable(t *testing.T) {
 	forEachBuild(t, func(t *testing.T, b bpf.Build) {
 		h := newHarness(t, b, testConfig())
 		for _, tc := range tableCases() {
-			t.Run(tc.name, func(t *testing.T) {
-				ref := bpf.Classify(tc.frame, 0, false, h.rs)
-				want := bpf.Verdict{Drop: tc.reason.Drops(), Reason: tc.reason, Channel: tc.channel, Payloads: tc.payloads}
-				if ref != want {
-					t.Fatalf("reference classifier: %+v, want %+v", ref, want)
-				}
-				h.check(t, h.f.XDPProgram(), true, tc.frame)
-				if socketRunnable(tc.frame) {
-					h.check(t, h.f.SocketProgram(), false, tc.frame)
-				}
-			})
+			t.Run(tc.name, func(t *testing.T) { h.checkCase(t, tc) })
 		}
 	})
+}
+
+// checkCase checks the reference classifier's verdict on tc's frame
+// against the table's, then both programs against the reference.
+func (h *harness) checkCase(t *testing.T, tc tableCase) {
+	t.Helper()
+	ref := bpf.Classify(tc.frame, 0, false, h.rs)
+	want := bpf.Verdict{Drop: tc.reason.Drops(), Reason: tc.reason, Channel: tc.channel, Payloads: tc.payloads}
+	if ref != want {
+		t.Fatalf("reference classifier: %+v, want %+v", ref, want)
+	}
+	h.check(t, h.f.XDPProgram(), true, tc.frame)
+	if socketRunnable(tc.frame) {
+		h.check(t, h.f.SocketProgram(), false, tc.frame)
+	}
 }
 
 func TestDropUnconfiguredAndDiscovery(t *testing.T) {

@@ -62,9 +62,6 @@ func TestLoadUnprivileged(t *testing.T) {
 	h := &harness{f: f}
 	h.apply(t, testConfig())
 	for _, tc := range tableCases() {
-		h.check(t, f.XDPProgram(), true, tc.frame)
-		if socketRunnable(tc.frame) {
-			h.check(t, f.SocketProgram(), false, tc.frame)
-		}
+		t.Run(tc.name, func(t *testing.T) { h.checkCase(t, tc) })
 	}
 }

@@ -74,9 +74,8 @@ func (d *daemon) Channels() ctl.Channels {
 			// Every verdict's packets and bytes: "kernel_not_nmsg_packets"
 			// and so on (kernel_opaque_packets among them).
 			for r := range bpf.Reason(bpf.NumReasons) {
-				name := "kernel_" + strings.ReplaceAll(r.String(), "-", "_")
-				info.Counters[name+"_packets"] = k[r].Packets
-				info.Counters[name+"_bytes"] = k[r].Bytes
+				info.Counters[kernelCounter(r, "packets")] = k[r].Packets
+				info.Counters[kernelCounter(r, "bytes")] = k[r].Bytes
 			}
 		}
 		ps := c.pipe.Stats()
@@ -103,6 +102,12 @@ func (d *daemon) Channels() ctl.Channels {
 		}
 	}
 	return out
+}
+
+// kernelCounter names a kernel verdict's counter in ChannelInfo.Counters,
+// e.g. "kernel_not_nmsg_packets" for ReasonNotNMSG and unit "packets".
+func kernelCounter(r bpf.Reason, unit string) string {
+	return "kernel_" + strings.ReplaceAll(r.String(), "-", "_") + "_" + unit
 }
 
 func sortedChannels(m map[uint16]*channel) []uint16 {
@@ -201,12 +206,11 @@ func (d *daemon) WriteMetrics(w *ctl.MetricWriter) {
 			w.Counter("siecap_lost_payloads_by_cause_total", "Payloads lost, by cause: a full ring between reader and shard, or a spool that stopped.",
 				float64(c.Counters["lost_"+cause]), ch, ctl.L("cause", cause))
 		}
-		if _, ok := c.Counters["kernel_pass_packets"]; ok {
+		if _, ok := c.Counters[kernelCounter(bpf.ReasonPass, "packets")]; ok {
 			for r := range bpf.Reason(bpf.NumReasons) {
-				name := "kernel_" + strings.ReplaceAll(r.String(), "-", "_")
 				v := ctl.L("verdict", r.String())
-				w.Counter("siecap_kernel_packets_total", "Packets the kernel filter judged, by verdict.", float64(c.Counters[name+"_packets"]), ch, v)
-				w.Counter("siecap_kernel_bytes_total", "Bytes of the packets the kernel filter judged, by verdict.", float64(c.Counters[name+"_bytes"]), ch, v)
+				w.Counter("siecap_kernel_packets_total", "Packets the kernel filter judged, by verdict.", float64(c.Counters[kernelCounter(r, "packets")]), ch, v)
+				w.Counter("siecap_kernel_bytes_total", "Bytes of the packets the kernel filter judged, by verdict.", float64(c.Counters[kernelCounter(r, "bytes")]), ch, v)
 			}
 		}
 	}

@@ -234,14 +234,13 @@ func (d *daemon) loadFilter() error {
 		return fmt.Errorf("load kernel filter: %w", err)
 	}
 	d.filter = f
+	const hardened = "the programs read packets through helpers only, at some cost per frame"
 	switch {
 	case f.Fallback() != nil:
 		d.log.Warn("kernel filter loaded", "build", f.Build().String(),
-			"why", "the kernel's verifier refused the direct build; the programs read packets through helpers only, at some cost per frame",
-			"err", f.Fallback())
+			"why", "the kernel's verifier refused the direct build; "+hardened, "err", f.Fallback())
 	case f.Build() == bpf.BuildHardened:
-		d.log.Info("kernel filter loaded", "build", f.Build().String(),
-			"why", "no "+caps.Perfmon.String()+": the programs read packets through helpers only, at some cost per frame")
+		d.log.Info("kernel filter loaded", "build", f.Build().String(), "why", "no "+caps.Perfmon.String()+": "+hardened)
 	default:
 		d.log.Info("kernel filter loaded", "build", f.Build().String())
 	}

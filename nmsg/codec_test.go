@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zlib"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/siecap/siecap/nmsg"
 )
@@ -482,6 +483,28 @@ func TestCRCs(t *testing.T) {
 	if nmsg.CRC32C([]byte("123456789")) != 0xE3069283 {
 		t.Fatal("CRC-32C check value")
 	}
+}
+
+// TestOmitCRCs: without CRCs a container round-trips and is smaller by
+// one payload_crcs field per payload; a corrupted message then goes
+// undetected by the codec (the store that omits them must check).
+func TestOmitCRCs(t *testing.T) {
+	pls := payloads(3, 40)
+	with := encode(t, nmsg.WriterOptions{}, pls)[0]
+	c := encode(t, nmsg.WriterOptions{OmitCRCs: true}, pls)[0]
+	crcBytes := 0
+	for _, p := range pls {
+		crcBytes += 1 + protowire.SizeVarint(uint64(nmsg.WireCRC(p.Message)))
+	}
+	if len(with)-len(c) != crcBytes {
+		t.Fatalf("container %d bytes, with CRCs %d, CRC fields %d", len(c), len(with), crcBytes)
+	}
+	d := nmsg.NewDecoder()
+	got, err := d.Datagram(senderA, c, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePayloads(t, got, pls)
 }
 
 func TestReaderStream(t *testing.T) {

@@ -26,6 +26,12 @@ type WriterOptions struct {
 	SequenceID uint64
 	// Unbuffered writes one payload per container.
 	Unbuffered bool
+	// OmitCRCs leaves out the payload_crcs field (optional in NMSG: a
+	// reader then checks nothing per payload), for stores that checksum
+	// what they hold themselves, as the spool does per record. The CRCs
+	// are random bytes to a compressor: about 5 bytes a payload that it
+	// spends time on and cannot shrink.
+	OmitCRCs bool
 }
 
 // Writer packs payloads into containers and writes each container (or each
@@ -149,7 +155,9 @@ func (w *Writer) Flush() error {
 		return nil
 	}
 	b := w.buf
-	b = appendCRCs(b, w.crcs)
+	if !w.opts.OmitCRCs {
+		b = appendCRCs(b, w.crcs)
+	}
 	if w.opts.Sequence {
 		b = protowire.AppendTag(b, fieldSequence, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(w.seq))

@@ -94,7 +94,7 @@ func newShard(p *Pipeline, rings []*ring.Ring[*Batch]) (*shard, error) {
 	}
 	s := &shard{p: p, rings: rings, wake: make(chan struct{}, 1), space: make(chan struct{}, 1),
 		enc: enc, recNo: 1, posBase: 1}
-	s.w = nmsg.NewWriter(&s.out, nmsg.WriterOptions{})
+	s.w = nmsg.NewWriter(&s.out, nmsg.WriterOptions{OmitCRCs: true})
 	if p.cfg.Dedupe != DedupeNone {
 		s.tab = newTable(p.cfg.MaxEntries/p.cfg.Shards, p.cfg.Dedupe == DedupeRRset)
 	}

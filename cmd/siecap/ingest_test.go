@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	"github.com/siecap/siecap/internal/testvectors"
+	"github.com/siecap/siecap/nmsg"
 )
 
 var ingestLine = regexp.MustCompile(`(?m)^ingest: payloads (\d+), stored (\d+), deduped (\d+), filtered (\d+), rejected (\d+)\n\z`)
@@ -71,7 +74,48 @@ func TestIngestExportMatchesDump(t *testing.T) {
 			if code != 0 || again != want {
 				t.Fatalf("exported NMSG (exit %d) prints differently: %s", code, lineDiff(again, want))
 			}
+			checkCRCs(t, nm)
 		})
+	}
+}
+
+// checkCRCs checks that every container of the NMSG file name lists one
+// payload CRC per payload (the spool stores none; export writes them).
+func checkCRCs(t *testing.T, name string) {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(b) > 0 {
+		h, err := nmsg.ParseHeader(b)
+		if err != nil || h.Flags != 0 || len(b) < nmsg.HeaderSize+int(h.Length) {
+			t.Fatalf("exported container: header %+v, %v", h, err)
+		}
+		body := b[nmsg.HeaderSize : nmsg.HeaderSize+int(h.Length)]
+		b = b[nmsg.HeaderSize+int(h.Length):]
+		var payloads, crcs int
+		for len(body) > 0 {
+			num, typ, n := protowire.ConsumeTag(body)
+			if n < 0 {
+				t.Fatalf("exported container: %v", protowire.ParseError(n))
+			}
+			body = body[n:]
+			switch num {
+			case 1:
+				payloads++
+			case 2:
+				crcs++
+			}
+			m := protowire.ConsumeFieldValue(num, typ, body)
+			if m < 0 {
+				t.Fatalf("exported container: %v", protowire.ParseError(m))
+			}
+			body = body[m:]
+		}
+		if payloads == 0 || crcs != payloads {
+			t.Fatalf("exported container: %d payloads, %d CRCs", payloads, crcs)
+		}
 	}
 }
 

@@ -72,6 +72,18 @@ func (h hasher) payload(vid, msgtype uint32, msg []byte) (uint64, uint64) {
 	return mix(a), b
 }
 
+// payloadCRC is payload for a message whose CRC-32C the decoder has
+// already computed: the second hash is that CRC and the message's length
+// instead of a second pass of maphash over the bytes. The CRC is not
+// keyed, but an identity still needs the keyed 64-bit first hash to
+// match, which a sender cannot aim at without the seed.
+func (h hasher) payloadCRC(vid, msgtype uint32, msg []byte, crc uint32) (uint64, uint64) {
+	t := uint64(vid)<<32 | uint64(msgtype)
+	a := maphash.Bytes(h.s1, msg) ^ mix(t)
+	b := mix(uint64(crc)<<32|uint64(len(msg))) ^ mix(t^0x9e3779b97f4a7c15)
+	return mix(a), b
+}
+
 // bytes hashes a canonical key.
 func (h hasher) bytes(key []byte) (uint64, uint64) {
 	return maphash.Bytes(h.s1, key), maphash.Bytes(h.s2, key)

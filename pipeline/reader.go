@@ -118,7 +118,12 @@ func (r *Reader) Add(p *nmsg.Payload) {
 			r.st.Filtered++
 		}
 	default:
-		h1, h2 := r.p.hash.payload(p.Vid, p.Msgtype, p.Message)
+		var h1, h2 uint64
+		if _, crc, ok := p.Wire(); ok {
+			h1, h2 = r.p.hash.payloadCRC(p.Vid, p.Msgtype, p.Message, crc)
+		} else {
+			h1, h2 = r.p.hash.payload(p.Vid, p.Msgtype, p.Message)
+		}
 		r.add(p, p.Message, h1, h2, false)
 	}
 }

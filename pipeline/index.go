@@ -78,7 +78,13 @@ func (x *index) reset(live int) {
 	// yet mapped, and the rebuild (which loads slots before it stores
 	// them) would otherwise take two page faults on every page, a read
 	// that maps the shared zero page and a write that copies it, instead
-	// of the one this sequential pass takes.
-	clear(x.slots)
+	// of the one this sequential pass takes. It clears in pieces: clear
+	// of one large slice is a single call that cannot be preempted, and a
+	// garbage collector starting meanwhile would spin on an idle CPU until
+	// it returns (tens of milliseconds, page faults included).
+	const piece = 64 << 10 // slots
+	for i := 0; i < len(x.slots); i += piece {
+		clear(x.slots[i:min(i+piece, len(x.slots))])
+	}
 	x.used = 0
 }

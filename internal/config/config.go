@@ -15,6 +15,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/siecap/siecap/capture"
 	"github.com/siecap/siecap/nmsg"
 )
 
@@ -191,8 +192,8 @@ func defaults() Config {
 			// block retires on its timeout nearly empty, and 8 of them
 			// with a 20 ms timeout let a reader kept off the CPU for
 			// 140 ms lose nothing.
-			Sockets: 2, RingSize: 64, BlockSize: 2 << 20, BlockCount: 8,
-			BlockTimeout: 20 * time.Millisecond, Promisc: true,
+			Sockets: capture.DefaultSockets, RingSize: 64, BlockSize: capture.DefaultBlockSize,
+			BlockCount: capture.DefaultNumBlocks, BlockTimeout: capture.DefaultBlockTimeout, Promisc: true,
 		},
 		Spool: Spool{
 			Dir: DefaultSpoolDir, NodeID: 1,

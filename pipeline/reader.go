@@ -53,7 +53,7 @@ type ReaderStats struct {
 
 func newReader(p *Pipeline, rings []*ring.Ring[*Batch]) *Reader {
 	r := &Reader{p: p, dec: nmsg.NewDecoder(), rings: rings, cur: make([]*Batch, len(rings))}
-	r.emit = func(obs *nmsg.Payload, h1, h2 uint64) { r.add(obs, obs.Message, h1, h2, true) }
+	r.emit = func(obs *nmsg.Payload, h1, h2 uint64) { r.add(obs, obs.Message, nil, 0, h1, h2, true) }
 	return r
 }
 
@@ -119,18 +119,20 @@ func (r *Reader) Add(p *nmsg.Payload) {
 		}
 	default:
 		var h1, h2 uint64
-		if _, crc, ok := p.Wire(); ok {
+		raw, crc, ok := p.Wire()
+		if ok {
 			h1, h2 = r.p.hash.payloadCRC(p.Vid, p.Msgtype, p.Message, crc)
 		} else {
 			h1, h2 = r.p.hash.payload(p.Vid, p.Msgtype, p.Message)
 		}
-		r.add(p, p.Message, h1, h2, false)
+		r.add(p, p.Message, raw, crc, h1, h2, false)
 	}
 }
 
 // add copies one payload with message msg into the batch of its shard:
-// its wire form when the decoder kept it (see item), else its fields.
-func (r *Reader) add(p *nmsg.Payload, msg []byte, h1, h2 uint64, rrset bool) {
+// its wire form raw (with the message's CRC) when the decoder kept one
+// (see item), else its fields.
+func (r *Reader) add(p *nmsg.Payload, msg, raw []byte, crc uint32, h1, h2 uint64, rrset bool) {
 	k := shardOf(h1, len(r.rings))
 	b := r.cur[k]
 	if b == nil {
@@ -140,8 +142,7 @@ func (r *Reader) add(p *nmsg.Payload, msg []byte, h1, h2 uint64, rrset bool) {
 	it := item{vid: p.Vid, msgtype: p.Msgtype, nsec: p.TimeNsec, source: p.Source, operator: p.Operator,
 		group: p.Group, off: uint32(len(b.data)), msgLen: uint32(len(msg)), hasMsg: p.HasMessage || len(msg) > 0,
 		rrset: rrset, sec: p.TimeSec, clock: r.clock, h1: h1, h2: h2}
-	raw, crc, ok := p.Wire()
-	if ok && !rrset {
+	if raw != nil {
 		it.wire, it.crc = true, crc
 		b.data = append(b.data, raw...)
 	} else {

@@ -40,9 +40,9 @@ type Program interface {
 // Defaults for the zero fields of a Config.
 const (
 	DefaultSockets       = 2
-	DefaultBlockSize     = 2 << 20
-	DefaultNumBlocks     = 8
-	DefaultBlockTimeout  = 20 * time.Millisecond
+	DefaultBlockSize     = 4 << 20
+	DefaultNumBlocks     = 4
+	DefaultBlockTimeout  = 50 * time.Millisecond
 	DefaultPollTimeout   = 50 * time.Millisecond
 	DefaultStatsInterval = 10 * time.Second
 

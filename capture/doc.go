@@ -5,17 +5,20 @@
 // # Sockets, fanout and readers
 //
 // Start opens Config.Sockets sockets on one interface (default 2, each with a
-// 16 MiB ring of 8 blocks of 2 MiB) and joins them into one fanout group.
+// 16 MiB ring of 4 blocks of 4 MiB) and joins them into one fanout group.
 // The kernel wakes a reader once per retired block, and a wakeup (the
 // runtime's poller, its threads, a system call) costs far more than reading
-// a packet: with 8 KB frames on a veth pair, 8 blocks of 2 MiB take about a
-// quarter less CPU per packet than 16 of 1 MiB, and 4 of 4 MiB half
-// (docs/benchmarks.md). The default stops at 8 blocks for low rates, where
-// blocks retire on their timeout nearly empty: a reader may stall for 7
-// block timeouts (140 ms with the default 20 ms) before the ring is full,
-// and under a slow virtual CPU readers stalled for longer than 4 blocks
-// allow and lost datagrams. At a steady high rate set BlockSize and
-// NumBlocks to 4 MiB and 4.
+// a packet: on the benchmark machine a goroutine woken through the poller
+// costs about 40 µs of CPU, a thread woken from a plain blocking read about
+// 13 µs. With 8 KB frames 4 blocks of 4 MiB take a quarter to a third less
+// CPU per packet than 8 of 2 MiB (docs/benchmarks.md). Fewer, larger
+// blocks leave less slack: with the reader holding one block, the kernel
+// fills the other three, 12 MiB or about 6 ms of a socket taking 16 Gbit/s,
+// before it drops. At low rates blocks retire on their timeout nearly
+// empty, so the timeout is 50 ms: a reader may stall for 3 timeouts
+// (150 ms) before the ring is full. For one flow too fat for a socket, or a
+// host whose readers are often kept off the CPU for longer, raise
+// NumBlocks.
 //
 // The default fanout mode hashes each flow to one socket and sets the
 // DEFRAG flag: every datagram of one sender reaches the same socket, in order, with

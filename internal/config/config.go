@@ -188,10 +188,10 @@ func defaults() Config {
 		LogLevel: slog.LevelInfo,
 		Setup:    Setup{LinkUp: true, MTU: 9000},
 		Capture: Capture{
-			// capture's own defaults: 8 blocks of 2 MiB. At low rates a
-			// block retires on its timeout nearly empty, and 8 of them
-			// with a 20 ms timeout let a reader kept off the CPU for
-			// 140 ms lose nothing.
+			// capture's own defaults: 4 blocks of 4 MiB. At low rates a
+			// block retires on its timeout nearly empty, and 4 of them
+			// with a 50 ms timeout let a reader kept off the CPU for
+			// 150 ms lose nothing.
 			Sockets: capture.DefaultSockets, RingSize: 64, BlockSize: capture.DefaultBlockSize,
 			BlockCount: capture.DefaultNumBlocks, BlockTimeout: capture.DefaultBlockTimeout, Promisc: true,
 		},

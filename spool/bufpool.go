@@ -1,10 +1,18 @@
 package spool
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
 // bufPool recycles frame buffers between Append and the committer, so a
 // steady stream of records does not allocate. It keeps at most 2 × MaxPending
 // bytes of idle buffers (sync.Pool would drop megabyte buffers at every GC).
+//
+// Records vary in size (a zstd frame is as long as its data compresses), so
+// get takes any idle buffer large enough rather than only the last one put,
+// and a new buffer is rounded up to a power of two: the buffers settle at a
+// size that holds the frames that follow.
 type bufPool struct {
 	mu    sync.Mutex // leaf lock, see LOCKS.md
 	free  [][]byte
@@ -12,26 +20,54 @@ type bufPool struct {
 	limit int64
 }
 
+// minBuf is the smallest buffer the pool makes.
+const minBuf = 4 << 10
+
 func (p *bufPool) get(n int) []byte {
 	p.mu.Lock()
-	for len(p.free) > 0 {
-		b := p.free[len(p.free)-1]
-		p.free = p.free[:len(p.free)-1]
-		p.bytes -= int64(cap(b))
-		if cap(b) >= n {
+	for i := len(p.free) - 1; i >= 0; i-- {
+		if b := p.free[i]; cap(b) >= n {
+			last := len(p.free) - 1
+			p.free[i] = p.free[last]
+			p.free[last] = nil
+			p.free = p.free[:last]
+			p.bytes -= int64(cap(b))
 			p.mu.Unlock()
 			return b[:0]
 		}
 	}
 	p.mu.Unlock()
-	return make([]byte, 0, n)
+	size := minBuf
+	if n > minBuf {
+		size = 1 << bits.Len(uint(n-1))
+	}
+	return make([]byte, 0, size)
 }
 
+// put keeps b for reuse while the idle buffers stay within the limit; when
+// they would not, it drops the smallest idle buffer, or b if that is
+// smaller.
 func (p *bufPool) put(b []byte) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.bytes+int64(cap(b)) > p.limit && len(p.free) > 0 {
+		small := 0
+		for i := range p.free {
+			if cap(p.free[i]) < cap(p.free[small]) {
+				small = i
+			}
+		}
+		if cap(p.free[small]) >= cap(b) {
+			return
+		}
+		p.bytes -= int64(cap(p.free[small]))
+		last := len(p.free) - 1
+		p.free[small] = p.free[last]
+		p.free[last] = nil
+		p.free = p.free[:last]
+	}
 	if p.bytes+int64(cap(b)) <= p.limit {
 		p.free = append(p.free, b[:0])
 		p.bytes += int64(cap(b))
 	}
-	p.mu.Unlock()
 }

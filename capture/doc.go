@@ -9,8 +9,8 @@
 // The kernel wakes a reader once per retired block, and a wakeup (the
 // runtime's poller, its threads, a system call) costs far more than reading
 // a packet: on the benchmark machine a goroutine woken through the poller
-// costs about 40 µs of CPU, a thread woken from a plain blocking read about
-// 13 µs. With 8 KB frames 4 blocks of 4 MiB take a quarter to a third less
+// costs about 40 µs of CPU, a thread woken from a read the runtime does not
+// see about 13 µs. With 8 KB frames 4 blocks of 4 MiB take a quarter to a third less
 // CPU per packet than 8 of 2 MiB (docs/benchmarks.md). Fewer, larger
 // blocks leave less slack: with the reader holding one block, the kernel
 // fills the other three, 12 MiB or about 6 ms of a socket taking 16 Gbit/s,

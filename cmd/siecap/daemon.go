@@ -49,6 +49,9 @@ type daemon struct {
 	stopOnce sync.Once
 	stopErr  error
 
+	watchDone chan struct{} // closed to stop watchDrops
+	watchers  sync.WaitGroup
+
 	notUDP   atomic.Uint64 // captured frames that were not a whole UDP datagram
 	unrouted atomic.Uint64 // datagrams for no configured channel
 }
@@ -223,6 +226,12 @@ func (d *daemon) start() (err error) {
 		d.ifaces = append(d.ifaces, ifc)
 		d.log.Info("capturing", "interface", name, "sockets", cfg.Capture.Sockets, "filter", ifc.filter, "filter_build", ifc.filterBuild)
 	}
+	d.watchDone = make(chan struct{})
+	d.watchers.Add(1)
+	go func() {
+		defer d.watchers.Done()
+		d.watchDrops(d.watchDone)
+	}()
 	return d.startControl()
 }
 
@@ -344,6 +353,10 @@ func (d *daemon) stop() error {
 
 func (d *daemon) shutdown() error {
 	var errs []error
+	if d.watchDone != nil {
+		close(d.watchDone)
+		d.watchers.Wait()
+	}
 	if d.srv != nil {
 		if err := d.srv.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("stop control API: %w", err))

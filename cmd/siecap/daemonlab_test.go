@@ -51,11 +51,17 @@ socket = %q
 // the end of the test unless the test stopped it.
 func startDaemon(t *testing.T, ns *lab.Namespace, cfgText string) (*daemon, error) {
 	t.Helper()
+	return startDaemonLog(t, ns, cfgText, io.Discard)
+}
+
+// startDaemonLog is startDaemon with the daemon's log written to log.
+func startDaemonLog(t *testing.T, ns *lab.Namespace, cfgText string, log io.Writer) (*daemon, error) {
+	t.Helper()
 	cfg, err := config.Parse("test.toml", []byte(cfgText), nil, nil)
 	if err != nil {
 		t.Fatalf("parse configuration: %v", err)
 	}
-	d := &daemon{log: slog.New(slog.NewTextHandler(io.Discard, nil)), cfg: cfg, started: time.Now()}
+	d := &daemon{log: slog.New(slog.NewTextHandler(log, nil)), cfg: cfg, started: time.Now()}
 	if err := ns.Do(d.start); err != nil {
 		return nil, err
 	}

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"log/slog"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/siecap/siecap/internal/config"
 	"github.com/siecap/siecap/lab/synth"
+	"github.com/siecap/siecap/pipeline"
+	"github.com/siecap/siecap/spool"
 )
 
 func TestDropWatch(t *testing.T) {
@@ -86,6 +90,69 @@ dedupe = "none"
 				t.Errorf("%d lines say the capture started dropping, want 1:\n%s", n, out)
 			}
 			if i, j := strings.Index(out, want[0]), strings.Index(out, want[1]); i > j {
+				t.Errorf("the end of the drops was logged before their start:\n%s", out)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log never said %q and %q:\n%s", want[0], want[1], out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDropWatchLogsPipelineDrops fills a channel's two-batch rings faster
+// than its shard compresses and checks that the daemon's watch logs once
+// that the pipeline started dropping and once that it stopped.
+func TestDropWatchLogsPipelineDrops(t *testing.T) {
+	sp, err := spool.Open(t.TempDir(), spool.Options{Node: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.New(sp, pipeline.Config{Channel: 5, Readers: 1, Shards: 1, RingSize: 2, Dedupe: pipeline.DedupeNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	d := &daemon{log: slog.New(slog.NewTextHandler(&log, nil)),
+		chans: map[uint16]*channel{5: {cfg: config.Channel{Number: 5}, pipe: p}}}
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		d.watchDrops(done)
+	}()
+	r := p.Reader(0)
+	t.Cleanup(func() {
+		close(done)
+		<-watched
+		r.Close()
+		if err := p.Close(); err != nil {
+			t.Error(err)
+		}
+		if err := sp.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	pls := generate(1000, synth.NewDedupe(5, 1764115200))
+	// Add payloads until the rings overflow (bounded: 10 s, 2 M payloads).
+	added := 0
+	for deadline := time.Now().Add(10 * time.Second); p.Stats().Dropped == 0; added += len(pls) {
+		if added >= 2_000_000 || time.Now().After(deadline) {
+			t.Fatalf("no pipeline drops after %d payloads", added)
+		}
+		for i := range pls {
+			r.Add(&pls[i])
+		}
+	}
+	want := []string{`msg="pipeline dropping" channel=5`, `msg="pipeline no longer dropping" channel=5`}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		out := log.String()
+		if strings.Contains(out, want[0]) && strings.Contains(out, want[1]) {
+			if n := strings.Count(out, want[0]); n != 1 {
+				t.Errorf("%d lines say the pipeline started dropping, want 1:\n%s", n, out)
+			}
+			if strings.Index(out, want[0]) > strings.Index(out, want[1]) {
 				t.Errorf("the end of the drops was logged before their start:\n%s", out)
 			}
 			break

@@ -26,12 +26,8 @@ const minBuf = 4 << 10
 func (p *bufPool) get(n int) []byte {
 	p.mu.Lock()
 	for i := len(p.free) - 1; i >= 0; i-- {
-		if b := p.free[i]; cap(b) >= n {
-			last := len(p.free) - 1
-			p.free[i] = p.free[last]
-			p.free[last] = nil
-			p.free = p.free[:last]
-			p.bytes -= int64(cap(b))
+		if cap(p.free[i]) >= n {
+			b := p.take(i)
 			p.mu.Unlock()
 			return b[:0]
 		}
@@ -42,6 +38,17 @@ func (p *bufPool) get(n int) []byte {
 		size = 1 << bits.Len(uint(n-1))
 	}
 	return make([]byte, 0, size)
+}
+
+// take removes idle buffer i and returns it; p.mu is held.
+func (p *bufPool) take(i int) []byte {
+	b := p.free[i]
+	last := len(p.free) - 1
+	p.free[i] = p.free[last]
+	p.free[last] = nil
+	p.free = p.free[:last]
+	p.bytes -= int64(cap(b))
+	return b
 }
 
 // put keeps b for reuse while the idle buffers stay within the limit; when
@@ -60,11 +67,7 @@ func (p *bufPool) put(b []byte) {
 		if cap(p.free[small]) >= cap(b) {
 			return
 		}
-		p.bytes -= int64(cap(p.free[small]))
-		last := len(p.free) - 1
-		p.free[small] = p.free[last]
-		p.free[last] = nil
-		p.free = p.free[:last]
+		p.take(small)
 	}
 	if p.bytes+int64(cap(b)) <= p.limit {
 		p.free = append(p.free, b[:0])

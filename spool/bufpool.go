@@ -53,8 +53,12 @@ func (p *bufPool) take(i int) []byte {
 
 // put keeps b for reuse while the idle buffers stay within the limit; when
 // they would not, it drops the smallest idle buffer, or b if that is
-// smaller.
+// smaller. A buffer larger than the whole limit is dropped at once, without
+// emptying the pool for it.
 func (p *bufPool) put(b []byte) {
+	if int64(cap(b)) > p.limit {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for p.bytes+int64(cap(b)) > p.limit && len(p.free) > 0 {

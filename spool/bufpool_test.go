@@ -39,3 +39,12 @@ func TestBufPoolLimit(t *testing.T) {
 		t.Fatalf("idle after a small put: %d bytes in %d buffers", p.bytes, len(p.free))
 	}
 }
+
+func TestBufPoolDropsBuffersLargerThanTheLimit(t *testing.T) {
+	p := bufPool{limit: 1 << 20}
+	p.put(p.get(300 << 10)) // 512 KiB, kept
+	p.put(p.get(1<<20 + 1)) // 2 MiB: larger than the limit
+	if p.bytes != 512<<10 || len(p.free) != 1 {
+		t.Fatalf("idle: %d bytes in %d buffers, want the 512 KiB buffer kept", p.bytes, len(p.free))
+	}
+}

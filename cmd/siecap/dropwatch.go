@@ -1,9 +1,6 @@
 package main
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // dropWatchInterval is how often the daemon reads its drop counters to log
 // when a place starts or stops dropping.
@@ -96,7 +93,7 @@ func (d *daemon) watchDrops(done <-chan struct{}) {
 				switch {
 				case c.started:
 					d.log.Warn("pipeline dropping", "channel", n, "dropped", c.added,
-						"hint", fmt.Sprintf("the rings to channel %d's shards filled: dedupe, compression or the spool cannot keep up", n))
+						"hint", "the rings to the channel's shards filled: dedupe, compression or the spool cannot keep up")
 				case c.stopped:
 					d.log.Info("pipeline no longer dropping", "channel", n, "dropped", c.episode,
 						"lasted", c.lasted.Round(time.Second))

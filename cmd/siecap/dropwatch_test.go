@@ -82,20 +82,27 @@ dedupe = "none"
 		}
 		sent += sender.send(dst, pls, 8000, true)
 	}
-	want := []string{`msg="capture dropping" interface=` + p.B.Link, `msg="capture no longer dropping" interface=` + p.B.Link}
+	waitDropLog(t, &log, `msg="capture dropping" interface=`+p.B.Link, `msg="capture no longer dropping" interface=`+p.B.Link)
+}
+
+// waitDropLog polls log until it holds the line that drops started
+// (exactly once) and, after it, the line that they stopped, or fails the
+// test after a deadline.
+func waitDropLog(t *testing.T, log *syncBuffer, started, stopped string) {
+	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		out := log.String()
-		if strings.Contains(out, want[0]) && strings.Contains(out, want[1]) {
-			if n := strings.Count(out, `msg="capture dropping"`); n != 1 {
-				t.Errorf("%d lines say the capture started dropping, want 1:\n%s", n, out)
+		if strings.Contains(out, started) && strings.Contains(out, stopped) {
+			if n := strings.Count(out, started); n != 1 {
+				t.Errorf("%d lines say %q, want 1:\n%s", n, started, out)
 			}
-			if i, j := strings.Index(out, want[0]), strings.Index(out, want[1]); i > j {
+			if strings.Index(out, started) > strings.Index(out, stopped) {
 				t.Errorf("the end of the drops was logged before their start:\n%s", out)
 			}
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("log never said %q and %q:\n%s", want[0], want[1], out)
+			t.Fatalf("log never said %q and %q:\n%s", started, stopped, out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -145,21 +152,5 @@ func TestDropWatchLogsPipelineDrops(t *testing.T) {
 			r.Add(&pls[i])
 		}
 	}
-	want := []string{`msg="pipeline dropping" channel=5`, `msg="pipeline no longer dropping" channel=5`}
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		out := log.String()
-		if strings.Contains(out, want[0]) && strings.Contains(out, want[1]) {
-			if n := strings.Count(out, want[0]); n != 1 {
-				t.Errorf("%d lines say the pipeline started dropping, want 1:\n%s", n, out)
-			}
-			if strings.Index(out, want[0]) > strings.Index(out, want[1]) {
-				t.Errorf("the end of the drops was logged before their start:\n%s", out)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("log never said %q and %q:\n%s", want[0], want[1], out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitDropLog(t, &log, `msg="pipeline dropping" channel=5`, `msg="pipeline no longer dropping" channel=5`)
 }
